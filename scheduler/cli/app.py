@@ -1,0 +1,13 @@
+"""The Typer application every command module registers on."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="recovery",
+    help="Recovery reminders for runners, from their Strava activities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)

@@ -1,0 +1,1 @@
+"""The functional core: pure functions of plain values (no database, network or clock)."""

@@ -1,0 +1,1 @@
+"""Notifications: a small port with an apprise adapter and an in-memory double."""

@@ -1,0 +1,188 @@
+"""The schema: athletes, their activities, the reminders outbox and its delivery log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC instants on every backend (SQLite has no time zone type and returns naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Athlete(Base):
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Strava id
+    name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Tokens live here because a rotated refresh token must survive a restart; never logged.
+    access_token: Mapped[str | None] = mapped_column(String(200))
+    refresh_token: Mapped[str | None] = mapped_column(String(200))
+    token_expires_at: Mapped[datetime | None]
+    scope: Mapped[str] = mapped_column(String(200), default="")
+    max_hr: Mapped[int | None] = mapped_column(Integer)
+    rest_hr: Mapped[int | None] = mapped_column(Integer)
+    threshold_hr: Mapped[int | None] = mapped_column(Integer)
+    equipment: Mapped[list[Any] | None]  # None: not told, assumed to own every tool
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM"
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    notify_urls: Mapped[list[Any]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(20), default="active")  # active, needs_reauth, deauthorized
+    last_sync_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Work for this athlete waits until then (rate-limit window, 403 inactive back-off).
+    defer_until: Mapped[datetime | None]
+    # When the user was last told about a problem, so they are told once, not every poll.
+    alerted_at: Mapped[datetime | None]
+    alerted_problem: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_athlete_start", "athlete_id", "start_date"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Strava id
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"))
+    raw: Mapped[dict[str, Any]]
+    name: Mapped[str] = mapped_column(String(300), default="")
+    sport_type: Mapped[str] = mapped_column(String(40))
+    workout_type: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[datetime]
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    elapsed_time: Mapped[int] = mapped_column(Integer)
+    moving_time: Mapped[int] = mapped_column(Integer)
+    distance: Mapped[float] = mapped_column(Float)
+    average_heartrate: Mapped[float | None] = mapped_column(Float)
+    max_heartrate: Mapped[float | None] = mapped_column(Float)
+    average_speed: Mapped[float | None] = mapped_column(Float)
+    detailed: Mapped[bool] = mapped_column(Boolean, default=False)  # raw holds laps
+    effort: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    load: Mapped[float | None] = mapped_column(Float)
+    # Imported by a backfill: classified for history, never notified.
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Reminder(Base):
+    """The outbox: one row per (activity, step); dispatch claims due rows with a lease."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "step"),
+        Index("ix_reminders_status_available", "status", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # When the row may next be claimed: due_at at first, later the retry time after a failure.
+    available_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One row per send attempt of a reminder, with the per-destination results."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    instance: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    # [{"destination": privacy URL, "ok": bool, "error": str | None}, ...]
+    results: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookEvent(Base):
+    """Strava push events seen, for deduplication (Strava repeats them) and processing after the ack."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AppState(Base):
+    """Small app-wide facts shared by every instance: the Strava rate budget, last poll/dispatch times."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
