@@ -5,20 +5,8 @@ from __future__ import annotations
 import re
 from datetime import time
 
+from scheduler.domain.protocols import EQUIPMENT
 from scheduler.errors import InputError
-
-EQUIPMENT = frozenset(
-    {
-        "ice",
-        "foam_roller",
-        "leg_massager",
-        "knee_massager",
-        "foot_massager",
-        "massage_gun",
-        "heat_pack",
-        "knee_brace",
-    }
-)
 
 _HHMM = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 
@@ -27,9 +15,7 @@ def parse_equipment(value: str) -> frozenset[str]:
     items = frozenset(part.strip().lower().replace("-", "_") for part in value.split(",") if part.strip())
     unknown = sorted(items - EQUIPMENT)
     if unknown:
-        raise InputError(
-            f"--equipment: unknown tool {unknown[0]!r}; known: {', '.join(sorted(EQUIPMENT))}"
-        )
+        raise InputError(f"--equipment: unknown tool {unknown[0]!r}; known: {', '.join(sorted(EQUIPMENT))}")
     return items
 
 

@@ -29,7 +29,10 @@ ThresholdHr = Annotated[
 def _read_activities(path: Path) -> list[Activity]:
     data: Any = read_json_file(path)
     items = data if isinstance(data, list) else [data]
-    activities = [parse_activity(raw, f"{path}[{i}]" if isinstance(data, list) else str(path)) for i, raw in enumerate(items)]
+    activities = [
+        parse_activity(raw, f"{path}[{i}]" if isinstance(data, list) else str(path))
+        for i, raw in enumerate(items)
+    ]
     # Each activity is judged against the earlier ones of the same input, so order by start.
     return sorted(activities, key=lambda a: a.start_date)
 
@@ -45,7 +48,14 @@ def classify_command(
     activities = _read_activities(file)
     profile = AthleteProfile(max_hr=max_hr, rest_hr=rest_hr, threshold_hr=threshold_hr)
     for activity, result in zip(activities, classify_series(activities, profile), strict=True):
-        emit({"id": activity.id, "effort": result.effort.value, "reasons": list(result.reasons), "load": result.load})
+        emit(
+            {
+                "id": activity.id,
+                "effort": result.effort.value,
+                "reasons": list(result.reasons),
+                "load": result.load,
+            }
+        )
 
 
 @app.command("plan")

@@ -1,3 +1,480 @@
-"""Commands registered by this module land with their issue."""
+"""Strava commands: auth, athletes (set, notify), sync, activities, webhook (subscribe, status, unsubscribe).
+
+stravalib and apprise are imported only by the commands that use them: `recovery --help` stays quick.
+"""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.cli.app import app
+from scheduler.cli.common import emit, open_store, settings
+from scheduler.cli.core import MaxHr, RestHr, ThresholdHr
+from scheduler.clock import utc_now
+from scheduler.errors import InputError
+from scheduler.profile_options import parse_equipment, parse_quiet_hours
+from scheduler.settings import Settings
+from scheduler.store import athletes as athlete_store
+from scheduler.store import models
+from scheduler.store.db import transaction
+from scheduler.strava import oauth
+from scheduler.strava.port import InvalidGrant, StravaError
+
+if TYPE_CHECKING:
+    from scheduler.strava.sync import Poller, PollReport
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"recovery: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _require_app(config: Settings) -> tuple[int, str]:
+    strava = config.strava
+    missing = [
+        name
+        for name, value in (
+            ("RECOVERY_STRAVA__CLIENT_ID", strava.client_id),
+            ("RECOVERY_STRAVA__CLIENT_SECRET", strava.client_secret),
+        )
+        if value is None
+    ]
+    if missing or strava.client_id is None or strava.client_secret is None:
+        raise InputError(
+            f"no Strava application configured: set {' and '.join(missing)} "
+            "(from your own API application at https://www.strava.com/settings/api)"
+        )
+    return strava.client_id, strava.client_secret.get_secret_value()
+
+
+# -- auth ----------------------------------------------------------------------------------------------------
+
+
+@app.command("auth")
+def auth_command(
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code",
+            help="Exchange this authorization code (or the whole redirect URL) without the browser step.",
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Local port for Strava's redirect.")
+    ] = oauth.DEFAULT_PORT,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds to wait for the redirect.")
+    ] = 600.0,
+) -> None:
+    """Connect a Strava athlete: open the printed URL, approve, and the redirect comes back here."""
+    config = settings()
+    client_id, _secret = _require_app(config)
+    if code is not None:
+        callback = oauth.parse_code_option(code)
+    else:
+        callback = _browser_step(config, client_id, port, timeout)
+    problem = oauth.scope_problem(callback.scope)
+    if problem is not None:
+        message, fatal = problem
+        if fatal:
+            raise _fail(message)
+        typer.echo(f"recovery: warning: {message}", err=True)
+    store = open_store(config)
+    from scheduler.strava.client import client_factory
+
+    try:
+        connected = oauth.connect(store.sessions, client_factory(config.strava), callback, utc_now)
+    except InvalidGrant:
+        raise _fail(
+            "Strava refused the authorization code (codes work once and for a few minutes): "
+            "run `recovery auth` again"
+        ) from None
+    except StravaError as error:
+        raise _fail(f"could not connect: {error}") from None
+    verb = "connected" if connected.created else "reconnected"
+    zone = connected.timezone or "unknown until the first activity"
+    typer.echo(f"{verb} athlete {connected.athlete_id} ({connected.name or 'no name'}), time zone {zone}")
+    if callback.scope is None:
+        typer.echo("scope unknown (pass the whole redirect URL to --code to have it checked)", err=True)
+    typer.echo(f"next: `recovery sync --athlete {connected.athlete_id}`, or start `recovery run`", err=True)
+
+
+def _browser_step(config: Settings, client_id: int, port: int, timeout: float) -> oauth.Callback:
+    with oauth.CallbackListener(port) as listener:
+        state = oauth.new_state()
+        url = oauth.authorize_url(config.strava.oauth_url, client_id, listener.redirect_uri, state)
+        typer.echo("Open this address in a browser, log in to Strava and approve:", err=True)
+        typer.echo(url)
+        sys.stdout.flush()
+        typer.echo(
+            f"Waiting up to {timeout:g} s for Strava's redirect to {listener.redirect_uri} (Ctrl-C stops).\n"
+            "If the browser runs on another machine, the redirect page will not load there: copy the "
+            "address it tried to open and run `recovery auth --code '<that address>'` instead.",
+            err=True,
+        )
+        query = listener.wait(timeout)
+    if query is None:
+        raise _fail(f"no redirect from Strava within {timeout:g} s; run `recovery auth` again")
+    try:
+        return oauth.read_callback(query, state)
+    except oauth.OAuthError as error:
+        raise _fail(str(error)) from None
+
+
+# -- athletes ------------------------------------------------------------------------------------------------
+
+athletes_app = typer.Typer(
+    help="Connected athletes; `set` and `notify` change one of them.", invoke_without_command=True
+)
+app.add_typer(athletes_app, name="athletes")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@athletes_app.callback()
+def athletes_command(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List connected athletes: id, name, time zone, state, last sync."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = open_store(settings())
+    with store.sessions() as session:
+        athletes = athlete_store.list_all(session)
+        rows = [
+            {
+                "id": a.id,
+                "name": a.name,
+                "timezone": a.timezone,
+                "state": a.state,
+                "last_sync_at": _iso(a.last_sync_at),
+                "deferred_until": _iso(a.defer_until),
+                "last_error": a.last_error,
+                "scope": a.scope,
+                "notify_urls": len(a.notify_urls or []),
+            }
+            for a in athletes
+        ]
+    if json_out:
+        for row in rows:
+            emit(row)
+        return
+    if not rows:
+        typer.echo("no athlete connected: run `recovery auth`", err=True)
+        return
+    for row in rows:
+        line = (
+            f"{row['id']:>10}  {row['name'] or '-':<24}  {row['timezone'] or '-':<22}  {row['state']:<13}  "
+            f"last sync {row['last_sync_at'] or 'never'}"
+        )
+        if row["deferred_until"]:
+            line += f"  (waits until {row['deferred_until']})"
+        typer.echo(line)
+
+
+@athletes_app.command("set")
+def athletes_set(
+    athlete_id: Annotated[int, typer.Argument(help="The athlete's Strava id.")],
+    max_hr: MaxHr = None,
+    rest_hr: RestHr = None,
+    threshold_hr: ThresholdHr = None,
+    equipment: Annotated[
+        str | None, typer.Option("--equipment", help="Tools owned, comma-separated (e.g. ice,foam_roller).")
+    ] = None,
+    quiet_hours: Annotated[
+        str | None, typer.Option("--quiet-hours", help="No deferred reminders then, e.g. 22:00-07:00.")
+    ] = None,
+) -> None:
+    """Set an athlete's profile: heart rates, the recovery tools they own, quiet hours."""
+    change = athlete_store.ProfileChange(
+        max_hr=max_hr,
+        rest_hr=rest_hr,
+        threshold_hr=threshold_hr,
+        equipment=parse_equipment(equipment) if equipment is not None else None,
+        quiet_hours=parse_quiet_hours(quiet_hours) if quiet_hours is not None else None,
+    )
+    if change == athlete_store.ProfileChange():
+        raise InputError(
+            "nothing to change: give --max-hr, --rest-hr, --threshold-hr, --equipment or --quiet-hours"
+        )
+    store = open_store(settings())
+    with transaction(store.sessions) as session:
+        athlete = athlete_store.set_profile(session, athlete_id, change, utc_now())
+        profile = {
+            "id": athlete.id,
+            "max_hr": athlete.max_hr,
+            "rest_hr": athlete.rest_hr,
+            "threshold_hr": athlete.threshold_hr,
+            "equipment": athlete.equipment,
+            "quiet_hours": f"{athlete.quiet_start}-{athlete.quiet_end}" if athlete.quiet_start else None,
+        }
+    emit(profile)
+
+
+def _privacy_url(url: str) -> str:
+    import apprise
+
+    service: Any = apprise.Apprise.instantiate(url)
+    if service is None:
+        raise InputError(f"not an apprise URL apprise understands: {url.partition('://')[0]}://…")
+    return str(service.url(privacy=True))
+
+
+@athletes_app.command("notify")
+def athletes_notify(
+    athlete_id: Annotated[int, typer.Argument(help="The athlete's Strava id.")],
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Apprise URLs (none: show the current ones).")
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the athlete's own URLs (the defaults apply again).")
+    ] = False,
+) -> None:
+    """Where this athlete's reminders go (apprise URLs); printed back with credentials hidden."""
+    given = [u for u in (urls or []) if u.strip()]
+    if clear and given:
+        raise InputError("give URLs or --clear, not both")
+    privacy = [_privacy_url(u) for u in given]  # validates before anything is stored
+    store = open_store(settings())
+    with transaction(store.sessions) as session:
+        if given or clear:
+            athlete = athlete_store.set_notify_urls(session, athlete_id, given, utc_now())
+        else:
+            athlete = athlete_store.get(session, athlete_id)
+            privacy = [_privacy_url(str(u)) for u in athlete.notify_urls or []]
+    if not privacy:
+        typer.echo(f"athlete {athlete_id}: no own URLs; reminders go to the default destinations")
+    for url in privacy:
+        typer.echo(url)
+
+
+# -- sync ----------------------------------------------------------------------------------------------------
+
+
+def build_poller(config: Settings, sessions: sessionmaker[Session], *, interactive: bool) -> Poller:
+    from scheduler.domain.protocols import load_protocols
+    from scheduler.ingest import IngestConfig
+    from scheduler.notify.apprise_notifier import AppriseNotifier
+    from scheduler.strava.client import client_factory
+    from scheduler.strava.sync import Poller
+
+    notifier = AppriseNotifier([u.get_secret_value() for u in config.notify.urls], config.notify.config)
+    return Poller(
+        sessions,
+        config,
+        client_factory(config.strava),
+        notifier,
+        IngestConfig(load_protocols(config.protocols_file), config.timezone),
+        interactive=interactive,
+    )
+
+
+def _names(sessions: sessionmaker[Session], ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    with sessions() as session:
+        rows = session.execute(
+            select(models.Activity.id, models.Activity.name).where(models.Activity.id.in_(ids))
+        )
+        return {int(i): str(n) for i, n in rows}
+
+
+def _print_report(report: PollReport, names: dict[int, str]) -> None:
+    typer.echo(str(report))
+    for result in report.results:
+        verb = "new" if result.created else "changed"
+        line = f"  {verb} {result.activity_id} {names.get(result.activity_id, '')!r}: {result.effort}"
+        if result.planned:
+            line += f"; planned {', '.join(result.planned)}"
+        if result.cancelled:
+            line += f"; cancelled {', '.join(result.cancelled)}"
+        typer.echo(line)
+    for activity_id in report.deleted:
+        typer.echo(f"  deleted {activity_id}")
+
+
+@app.command("sync")
+def sync_command(
+    athlete: Annotated[int | None, typer.Option("--athlete", help="Only this athlete (Strava id).")] = None,
+    backfill: Annotated[
+        float | None,
+        typer.Option(
+            "--backfill", min=1, max=3650, help="Also import this many days of history (no reminders)."
+        ),
+    ] = None,
+) -> None:
+    """Poll Strava once now and print what was ingested and planned."""
+    config = settings()
+    _require_app(config)
+    store = open_store(config)
+    with store.sessions() as session:
+        if athlete is not None:
+            athlete_store.get(session, athlete)
+            ids = [athlete]
+        else:
+            ids = [a.id for a in athlete_store.list_all(session) if a.state != athlete_store.DEAUTHORIZED]
+    if not ids:
+        raise _fail("no athlete connected: run `recovery auth` first")
+    poller = build_poller(config, store.sessions, interactive=True)
+    ok = True
+    for athlete_id in ids:
+        report = _poll_with_progress(poller, athlete_id, backfill)
+        _print_report(report, _names(store.sessions, [r.activity_id for r in report.results]))
+        ok = ok and report.outcome == "synced"
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _poll_with_progress(poller: Poller, athlete_id: int, backfill: float | None) -> PollReport:
+    if not backfill:
+        return poller.poll_athlete(athlete_id, scan=True)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    start = poller.clock() - timedelta(days=backfill)
+    span = (poller.clock() - start).total_seconds()
+    with Progress(
+        TextColumn("athlete {task.fields[athlete]}"),
+        BarColumn(),
+        TextColumn("{task.fields[upto]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("backfill", total=span, athlete=athlete_id, upto=start.date().isoformat())
+
+        def advance(upto: datetime) -> None:
+            progress.update(task, completed=(upto - start).total_seconds(), upto=upto.date().isoformat())
+
+        report = poller.poll_athlete(athlete_id, backfill_days=backfill, progress=advance)
+        progress.update(task, completed=span)
+    return report
+
+
+# -- activities ----------------------------------------------------------------------------------------------
+
+
+@app.command("activities")
+def activities_command(
+    athlete: Annotated[int | None, typer.Option("--athlete", help="Only this athlete (Strava id).")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 14,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Ingested activities, newest first, with their effort class, the reasons and the load."""
+    store = open_store(settings())
+    since = datetime.now(UTC) - timedelta(days=days)
+    query = (
+        select(models.Activity)
+        .where(models.Activity.deleted_at.is_(None), models.Activity.start_date >= since)
+        .order_by(models.Activity.start_date.desc(), models.Activity.id.desc())
+    )
+    if athlete is not None:
+        query = query.where(models.Activity.athlete_id == athlete)
+    with store.sessions() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": a.id,
+                "athlete_id": a.athlete_id,
+                "name": a.name,
+                "start_date": a.start_date.isoformat(),
+                "effort": a.effort,
+                "reasons": list(a.reasons or []),
+                "load": a.load,
+            }
+            for a in session.scalars(query)
+        ]
+    if json_out:
+        for row in rows:
+            emit(row)
+        return
+    if not rows:
+        typer.echo(f"no activity in the last {days} days", err=True)
+    for row in rows:
+        load = f"load {row['load']:.0f}" if row["load"] is not None else "load -"
+        typer.echo(
+            f"{row['start_date'][:16]}  {row['id']}  {row['effort'] or '?':<9}  {load:<9}  {row['name']!r}"
+        )
+        if row["reasons"]:
+            typer.echo(f"    {'; '.join(row['reasons'])}")
+
+
+# -- webhook -------------------------------------------------------------------------------------------------
+
+webhook_app = typer.Typer(
+    help="The Strava push subscription (optional: polling works without).", no_args_is_help=True
+)
+app.add_typer(webhook_app, name="webhook")
+
+
+def _app_port(config: Settings) -> Any:
+    _require_app(config)
+    from scheduler.strava.client import StravaClient
+
+    return StravaClient(config.strava)
+
+
+@webhook_app.command("subscribe")
+def webhook_subscribe(
+    callback_url: Annotated[
+        str, typer.Option("--callback-url", help="Public https URL of the daemon's /webhooks/strava.")
+    ],
+) -> None:
+    """Ask Strava to push events to CALLBACK_URL; Strava checks it at once, so the daemon must be running."""
+    config = settings()
+    if config.strava.webhook_verify_token is None:
+        raise InputError(
+            "set RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN (and restart the daemon) before subscribing"
+        )
+    if not callback_url.startswith(("http://", "https://")):
+        raise InputError("--callback-url: must start with https:// (or http://)")
+    port = _app_port(config)
+    try:
+        subscription_id = port.create_subscription(
+            callback_url, config.strava.webhook_verify_token.get_secret_value()
+        )
+    except StravaError as error:
+        raise _fail(
+            f"Strava refused the subscription: {error}. Strava GETs the callback at once: the daemon "
+            "must run with the same RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN and be reachable at that URL; "
+            "`recovery webhook status` shows an existing subscription."
+        ) from None
+    emit({"subscription_id": subscription_id, "callback_url": callback_url})
+
+
+@webhook_app.command("status")
+def webhook_status() -> None:
+    """Show the app's push subscription, if any."""
+    port = _app_port(settings())
+    try:
+        subscriptions = port.list_subscriptions()
+    except StravaError as error:
+        raise _fail(f"could not read the subscription: {error}") from None
+    if not subscriptions:
+        typer.echo("no push subscription: polling only", err=True)
+    for item in subscriptions:
+        emit({"subscription_id": item.get("id"), "callback_url": item.get("callback_url")})
+
+
+@webhook_app.command("unsubscribe")
+def webhook_unsubscribe() -> None:
+    """Delete the app's push subscription (polling goes on)."""
+    port = _app_port(settings())
+    try:
+        subscriptions = port.list_subscriptions()
+        for item in subscriptions:
+            port.delete_subscription(int(item["id"]))
+            typer.echo(f"deleted push subscription {item['id']}", err=True)
+    except StravaError as error:
+        raise _fail(f"could not delete the subscription: {error}") from None
+    if not subscriptions:
+        typer.echo("no push subscription to delete", err=True)

@@ -1,12 +1,53 @@
-"""Effort classification: which kind of run an activity was, and why."""
+"""Effort classification: which kind of run an activity was, and why.
+
+`classify(activity, history, profile)` reads the signals below in this order; the first that decides wins,
+and later ones only settle what earlier ones left open:
+
+1. Not a run (`sport_type` other than Run, TrailRun, VirtualRun) → other.
+2. Strava's `workout_type` on a run: 1 race, 2 long run, 3 workout (speedwork); 0 or null says nothing.
+3. The name, else the description when the name says nothing (tables in `names.py`):
+   - a long-run word wins over workout words in the same name ("LR 16 w/ 8 @ MP" is a long run);
+   - workout words win over easy words ("Easy 3 + tempo 20'" is speedwork); strides never make a workout;
+   - race words win unless a workout notation goes with them ("parkrun tempo", but "Track meet" is a race);
+     a race name is checked against heart rate and pace, because runners also jog races: a race under 25 km
+     and 2.5 h whose heart rate (or, without heart rate, pace) was at easy level is easy (or a long run);
+   - race words with pacing, "with my daughter", easy or warm-up words: heart rate and pace decide between
+     race and easy/long;
+   - a warm-up or cool-down on its own is easy, even on race day;
+   - easy words make it easy, unless the run was clearly long (≥ 90 min and long by rule 6);
+   - Strava's commute flag counts as an easy word. Automatic names ("Morning Run", "Morgenlauf" …) say nothing.
+4. Heart rate relative to the athlete: the average as a share of max HR (profile, else estimated from
+   history: see `load.py`): ≥ 89% race level, ≥ 84% hard, ≥ 80% moderate; when the athlete's recent runs
+   give a typical average HR, the level is also capped by the ratio to it (≥ 1.15 race, ≥ 1.08 hard,
+   ≥ 1.04 moderate), so that a max HR estimated from easy runs only cannot make every run look hard.
+   A hard heart rate at an easy pace on the flat (heat, illness, a glitching strap) counts as moderate.
+5. Pace (climb-adjusted) relative to the athlete's easy pace over the last 42 days, when there is no heart
+   rate: ≥ 15% faster race level, ≥ 10% hard, ≥ 5% moderate.
+6. Duration and distance relative to the athlete: long when ≥ 75 min and ≥ 1.5× the median run of the last
+   28 days; ≥ 90 min with fewer than 4 runs in those 28 days; always from 2.5 h or 30 km.
+7. Laps, when present: alternating fast and slow laps, a tempo block or a progression → speedwork; an even,
+   race-level effort → race.
+   Together: race level over a standard race distance (5K … marathon, 50K), or a hard long run over a half
+   or full marathon → race; otherwise long → long run; hard → speedwork; nothing decisive → easy.
+
+`decided` is False when the summary could not decide and laps (fetched with the DetailedActivity) likely
+would: a run with no telling name or tag, no laps yet, and a moderate or hard effort, or no way to judge its
+effort at all (no heart rate, no recent runs to compare its pace with).
+
+`load` is Banister's TRIMP (formula in `load.py`), None without heart rate.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from scheduler.domain.activity import Activity
+from scheduler.domain.history import Baseline, RunWindow, adjusted_pace, baseline_of
+from scheduler.domain.laps import LapPattern, LapReading, format_pace, read_laps
+from scheduler.domain.load import HeartRateScale, heart_rate_scale, training_load
+from scheduler.domain.names import Cue, Found, NameReading, read_name
 from scheduler.domain.profile import AthleteProfile
 
 
@@ -27,5 +68,297 @@ class Classification:
     decided: bool = True
 
 
+_Says = Callable[[Found], str]
+
+
+class Level(IntEnum):
+    EASY = 0
+    MODERATE = 1
+    HARD = 2
+    RACE = 3
+
+
+WORKOUT_TYPES = {1: (Effort.RACE, "Race"), 2: (Effort.LONG_RUN, "Long Run"), 3: (Effort.SPEEDWORK, "Workout")}
+RACE_DISTANCES: tuple[tuple[float, str], ...] = (
+    (5000.0, "5K"),
+    (8000.0, "8K"),
+    (10000.0, "10K"),
+    (15000.0, "15K"),
+    (16093.4, "10-mile"),
+    (21097.5, "half marathon"),
+    (42195.0, "marathon"),
+    (50000.0, "50K"),
+)
+LONG_RACE_DISTANCES = frozenset({"half marathon", "marathon", "50K"})
+# Certified courses measure short on a GPS watch rarely and long often.
+DISTANCE_UNDER, DISTANCE_OVER = 0.015, 0.04
+HR_LEVELS = ((0.89, Level.RACE), (0.84, Level.HARD), (0.80, Level.MODERATE))
+TYPICAL_HR_LEVELS = ((1.15, Level.RACE), (1.08, Level.HARD), (1.04, Level.MODERATE))
+PACE_LEVELS = ((1.15, Level.RACE), (1.10, Level.HARD), (1.05, Level.MODERATE))
+HILLY_METRES_PER_KM = 15.0
+MIN_RACE_SECONDS = 12 * 60
+MIN_UNDECIDED_SECONDS = 15 * 60
+LONG_MINUTES, LONG_RATIO, LONG_MINUTES_NO_HISTORY = 75.0, 1.5, 90.0
+ALWAYS_LONG_MINUTES, ALWAYS_LONG_METRES = 150.0, 30000.0
+JOGGED_RACE_MAX_METRES = 25000.0
+
+
 def classify(activity: Activity, history: Sequence[Activity], profile: AthleteProfile) -> Classification:
-    raise NotImplementedError  # filled in by the classification work
+    """Classify one activity; `history` is the athlete's earlier activities, any order, any length."""
+    return classify_with_baseline(activity, baseline_of(history, activity.start_date), profile)
+
+
+def classify_series(activities: Sequence[Activity], profile: AthleteProfile) -> list[Classification]:
+    """Classify many activities of one athlete, each with the earlier ones as history, in O(n).
+
+    Results come back in the order given; the activities need not be sorted.
+    """
+    order = sorted(range(len(activities)), key=lambda i: activities[i].start_date)
+    results: dict[int, Classification] = {}
+    window = RunWindow()
+    for i in order:
+        activity = activities[i]
+        results[i] = classify_with_baseline(activity, window.baseline(activity.start_date), profile)
+        window.add(activity)
+    return [results[i] for i in range(len(activities))]
+
+
+def classify_with_baseline(activity: Activity, baseline: Baseline, profile: AthleteProfile) -> Classification:
+    scale = heart_rate_scale(profile, baseline, activity) if activity.has_heartrate else None
+    load = training_load(activity, scale)
+    if not activity.is_run:
+        return Classification(Effort.OTHER, (f"not a run ({activity.sport_type})",), load)
+    signals = _measure(activity, baseline, scale)
+    verdict = _by_tag(activity) or _by_words(activity, signals) or _by_numbers(activity, baseline, signals)
+    return Classification(verdict.effort, verdict.reasons, load, verdict.decided)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    effort: Effort
+    reasons: tuple[str, ...]
+    decided: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    """What the numbers say, each with the sentence that explains it."""
+
+    level: Level | None  # heart rate if known, else pace; None when neither can be judged
+    level_reasons: tuple[str, ...]
+    pace_level: Level | None
+    long_reason: str | None
+    race_distance: str | None
+    distance_reason: str | None
+    hilly: bool
+
+
+def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | None) -> _Signals:
+    hilly = activity.distance > 0 and activity.total_elevation_gain / (activity.distance / 1000) > HILLY_METRES_PER_KM
+    hr_level, hr_reason = _heart_rate_level(activity, baseline, scale)
+    pace_level, pace_reason = _pace_level(activity, baseline, hilly)
+    level, reasons = hr_level, tuple(r for r in (hr_reason,) if r)
+    if hr_level is None:
+        level, reasons = pace_level, tuple(r for r in (pace_reason,) if r)
+    elif hr_level >= Level.HARD and pace_level == Level.EASY and not hilly and pace_reason:
+        level, reasons = Level.MODERATE, (f"{hr_reason}, yet", pace_reason)
+    race_distance = _race_distance(activity.distance)
+    distance_reason = (
+        f"{activity.distance / 1000:.2f} km is a standard {race_distance} race distance" if race_distance else None
+    )
+    return _Signals(
+        level, reasons, pace_level, _long_reason(activity, baseline), race_distance, distance_reason, hilly
+    )
+
+
+def _heart_rate_level(
+    activity: Activity, baseline: Baseline, scale: HeartRateScale | None
+) -> tuple[Level | None, str | None]:
+    if scale is None or activity.average_heartrate is None:
+        return None, None
+    average = activity.average_heartrate
+    share = scale.fraction_of_max(average)
+    level = _level(share, HR_LEVELS)
+    reason = f"average HR {average:.0f} = {share:.0%} of {scale.describe()}"
+    if baseline.typical_hr:
+        ratio = average / baseline.typical_hr
+        capped = _level(ratio, TYPICAL_HR_LEVELS)
+        if capped < level:
+            level = capped
+            reason += f", but only {ratio:.2f}× your typical {baseline.typical_hr:.0f}"
+    return level, reason
+
+
+def _pace_level(activity: Activity, baseline: Baseline, hilly: bool) -> tuple[Level | None, str | None]:
+    pace = adjusted_pace(activity)
+    if pace is None or baseline.easy_pace is None:
+        return None, None
+    quicker = baseline.easy_pace / pace
+    what = "climb-adjusted pace" if hilly else "pace"
+    if quicker >= 1.0:
+        comparison = f"{quicker - 1:.0%} faster than"
+    else:
+        comparison = f"{1 / quicker - 1:.0%} slower than"
+    if abs(quicker - 1) < 0.01:
+        comparison = "the same as"
+    reason = f"{what} {format_pace(pace)} is {comparison} your easy {format_pace(baseline.easy_pace)}"
+    return _level(quicker, PACE_LEVELS), reason
+
+
+def _level(value: float, thresholds: tuple[tuple[float, Level], ...]) -> Level:
+    return next((level for bound, level in thresholds if value >= bound), Level.EASY)
+
+
+def _race_distance(metres: float) -> str | None:
+    for distance, name in RACE_DISTANCES:
+        if distance * (1 - DISTANCE_UNDER) <= metres <= distance * (1 + DISTANCE_OVER):
+            return name
+    return None
+
+
+def _long_reason(activity: Activity, baseline: Baseline) -> str | None:
+    minutes = activity.moving_time / 60
+    if activity.distance >= ALWAYS_LONG_METRES:
+        return f"{activity.distance / 1000:.1f} km: from 30 km a run is always long"
+    if minutes >= ALWAYS_LONG_MINUTES:
+        return f"{minutes:.0f} min: from 2.5 h a run is always long"
+    if baseline.median_duration is not None:
+        ratio = activity.moving_time / baseline.median_duration
+        if minutes >= LONG_MINUTES and ratio >= LONG_RATIO:
+            return f"{minutes:.0f} min is {ratio:.1f}× your median run of the last 28 days"
+        return None
+    if minutes >= LONG_MINUTES_NO_HISTORY:
+        return f"{minutes:.0f} min, and too few recent runs to compare: from 90 min a run counts as long"
+    return None
+
+
+def _by_tag(activity: Activity) -> _Verdict | None:
+    tagged = WORKOUT_TYPES.get(activity.workout_type or 0)
+    if tagged is None:
+        return None
+    effort, label = tagged
+    return _Verdict(effort, (f"tagged {label} on Strava",))
+
+
+def _by_words(activity: Activity, signals: _Signals) -> _Verdict | None:
+    reading, source = read_name(activity.name), "name"
+    if not reading.decisive and activity.description:
+        described = read_name(activity.description)
+        if described.decisive:
+            reading, source = described, "description"
+
+    def says(found: Found) -> str:
+        return f"{source} mentions {found.text}"
+
+    race, workout, long = _strongest(reading, Cue.RACE), _strongest(reading, Cue.WORKOUT), reading.first(Cue.LONG)
+    easy, warmup, not_race = reading.first(Cue.EASY), reading.first(Cue.WARMUP), reading.first(Cue.NOT_RACE)
+    if long is not None:
+        extra = (f"{says(workout)} within it",) if workout else ()
+        return _Verdict(Effort.LONG_RUN, (says(long), *extra))
+    if workout is not None and not (race is not None and workout.weak and not race.weak):
+        return _Verdict(Effort.SPEEDWORK, (says(workout),))
+    if race is not None:
+        qualifier = not_race or warmup or easy
+        if qualifier is not None:
+            return _qualified_race(race, qualifier, says, signals)
+        if _ran_easy(activity, signals):
+            effort = Effort.LONG_RUN if signals.long_reason else Effort.EASY
+            return _Verdict(effort, (says(race), "but it was run at an easy effort:", *signals.level_reasons))
+        return _Verdict(Effort.RACE, (says(race),))
+    if warmup is not None:
+        return _Verdict(Effort.EASY, (says(warmup),))
+    if easy is not None:
+        if signals.long_reason and activity.moving_time >= LONG_MINUTES_NO_HISTORY * 60:
+            return _Verdict(Effort.LONG_RUN, (says(easy), f"but {signals.long_reason}"))
+        return _Verdict(Effort.EASY, (says(easy),))
+    if activity.commute:
+        return _Verdict(Effort.EASY, ("marked as a commute on Strava",))
+    return None
+
+
+def _strongest(reading: NameReading, cue: Cue) -> Found | None:
+    matches = [f for f in reading.found if f.cue == cue]
+    return next((f for f in matches if not f.weak), matches[0] if matches else None)
+
+
+def _qualified_race(race: Found, qualifier: Found, says: _Says, signals: _Signals) -> _Verdict:
+    """A race name with pacing, family, easy or warm-up words: the effort itself decides."""
+    if signals.level == Level.RACE:
+        return _Verdict(Effort.RACE, (says(race), *signals.level_reasons))
+    effort = Effort.LONG_RUN if signals.long_reason and qualifier.cue != Cue.WARMUP else Effort.EASY
+    extra = (signals.long_reason,) if effort == Effort.LONG_RUN and signals.long_reason else signals.level_reasons
+    return _Verdict(effort, (says(qualifier), f"not racing {race.text}", *extra))
+
+
+def _ran_easy(activity: Activity, signals: _Signals) -> bool:
+    """A race name on a run at easy effort (a jogged parkrun): long races are run easy-looking, so not those."""
+    if activity.distance >= JOGGED_RACE_MAX_METRES or activity.moving_time >= ALWAYS_LONG_MINUTES * 60:
+        return False
+    if signals.level is None or signals.level != Level.EASY:
+        return False
+    return signals.pace_level in (None, Level.EASY) and not (signals.pace_level is None and signals.hilly)
+
+
+def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _Verdict:
+    """No tag, no telling name: heart rate, pace, duration and laps decide."""
+    level, why = signals.level, signals.level_reasons
+    laps = read_laps(activity.laps, baseline.easy_pace, signals.hilly) if activity.laps else None
+    can_fetch = not activity.laps and not activity.manual and activity.moving_time >= MIN_UNDECIDED_SECONDS
+    long = signals.long_reason
+    if laps is not None and laps.pattern in (LapPattern.INTERVALS, LapPattern.TEMPO, LapPattern.PROGRESSION):
+        if long and laps.pattern != LapPattern.INTERVALS:
+            return _Verdict(Effort.LONG_RUN, (long, laps.reason))
+        return _Verdict(Effort.SPEEDWORK, (laps.reason, *why))
+    race = _race_by_numbers(activity, signals, laps, can_fetch)
+    if race is not None:
+        return race
+    if long:
+        return _Verdict(Effort.LONG_RUN, (long, *why))
+    if level is None:
+        if laps is not None:
+            return _Verdict(Effort.EASY, (laps.reason,))
+        if can_fetch:
+            return _Verdict(Effort.EASY, ("no heart rate and too few recent runs to judge the pace: laps would tell",),
+                            decided=False)
+        return _Verdict(Effort.EASY, ("nothing says hard or long",))
+    if level == Level.EASY:
+        return _Verdict(Effort.EASY, (*why, *((laps.reason,) if laps else ())) or ("nothing says hard or long",))
+    return _hard_or_moderate(level, why, signals, laps, can_fetch)
+
+
+def _race_by_numbers(
+    activity: Activity, signals: _Signals, laps: LapReading | None, can_fetch: bool
+) -> _Verdict | None:
+    level, why = signals.level, signals.level_reasons
+    if level is None or activity.moving_time < MIN_RACE_SECONDS:
+        return None
+    even = laps is not None and laps.pattern == LapPattern.EVEN_FAST
+    if level == Level.RACE and signals.distance_reason:
+        return _Verdict(Effort.RACE, (*why, signals.distance_reason, *((laps.reason,) if even and laps else ())))
+    if level >= Level.HARD and signals.long_reason and signals.race_distance in LONG_RACE_DISTANCES:
+        return _Verdict(Effort.RACE, (*why, f"{signals.distance_reason}, {signals.long_reason}"))
+    if level == Level.RACE:
+        if even and laps is not None:
+            return _Verdict(Effort.RACE, (*why, laps.reason))
+        if laps is None and can_fetch:
+            return _Verdict(Effort.RACE, (*why, "not a standard race distance: laps would tell a race from a workout"),
+                            decided=False)
+        if laps is None or signals.long_reason:
+            return _Verdict(Effort.RACE, why)
+    return None
+
+
+def _hard_or_moderate(
+    level: Level, why: tuple[str, ...], signals: _Signals, laps: LapReading | None, can_fetch: bool
+) -> _Verdict:
+    if laps is None:
+        if level >= Level.HARD:
+            return _Verdict(Effort.SPEEDWORK, (*why, "a hard effort; laps would show its structure"), decided=not can_fetch)
+        return _Verdict(Effort.EASY, (*why, "a moderate effort; laps would tell a workout"), decided=not can_fetch)
+    if laps.pattern == LapPattern.EASY:
+        return _Verdict(Effort.EASY, (laps.reason, *why))
+    if laps.pattern == LapPattern.EVEN_FAST:
+        return _Verdict(Effort.SPEEDWORK, (laps.reason, *why))
+    if level >= Level.HARD or (signals.pace_level is not None and signals.pace_level >= Level.MODERATE):
+        return _Verdict(Effort.SPEEDWORK, (*why, laps.reason))
+    return _Verdict(Effort.EASY, (*why, laps.reason))

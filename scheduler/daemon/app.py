@@ -1,0 +1,237 @@
+"""The composition root of `recovery run`: settings → protocols → database → notifier → dispatcher → poller.
+
+Everything that can be wrong with the user's configuration is checked before the database is touched, so a
+bad setting or a corrupted protocols file changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.clock import Clock, utc_now
+from scheduler.daemon import housekeeping
+from scheduler.daemon.health import HealthTracker
+from scheduler.daemon.jobs import WEBHOOKS_JOB, DaemonJobs, JobTimings, Work
+from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.domain.protocols import load_protocols
+from scheduler.http.server import Endpoints, HttpServer, check_exposure
+from scheduler.http.status import status_report
+from scheduler.ingest import IngestConfig
+from scheduler.logs import Redactor
+from scheduler.notify.port import Message, Notifier, SendResult
+from scheduler.settings import Settings
+from scheduler.store import athletes as athlete_store
+from scheduler.store import migrate, models
+from scheduler.store.db import make_engine, make_sessionmaker, transaction
+from scheduler.strava import webhooks
+from scheduler.strava.client import client_factory
+from scheduler.strava.sync import Poller
+
+log = logging.getLogger(__name__)
+
+# Longest a dispatch may go without completing before /healthz reports the instance stuck.
+MIN_DISPATCH_STALE = timedelta(minutes=5)
+
+
+def make_instance_id() -> str:
+    """hostname-pid-suffix: unique per process, readable in `leased_by` and the delivery log."""
+    return f"{socket.gethostname()[:60]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class LazyAppriseNotifier:
+    """The apprise notifier, built at the first send: apprise stays out of an idle daemon's memory."""
+
+    def __init__(self, urls: Sequence[str], config_path: Path | None) -> None:
+        self._urls = list(urls)
+        self._config_path = config_path
+        self._lock = threading.Lock()
+        self._notifier: Notifier | None = None
+
+    def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
+        with self._lock:
+            if self._notifier is None:
+                from scheduler.notify.apprise_notifier import AppriseNotifier
+
+                self._notifier = AppriseNotifier(self._urls, self._config_path)
+            notifier = self._notifier
+        return notifier.send(message, athlete_urls)
+
+
+@dataclass
+class Daemon:
+    settings: Settings
+    instance_id: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    dispatcher: Dispatcher
+    jobs: DaemonJobs
+    health: HealthTracker
+    http: HttpServer
+
+    def start(self) -> None:
+        self.jobs.start()
+        self.http.start()
+        log.info("listening on %s (health: %s/healthz)", self.http.url, self.http.url)
+
+    def stop(self, wait_seconds: float) -> list[str]:
+        """Stop serving and scheduling, give back leased reminders not yet being sent, and let the sends and
+        polls in progress finish for up to `wait_seconds`. Returns the jobs still running after that."""
+        self.http.stop()
+        self.jobs.halt()
+        try:
+            self.dispatcher.release()
+        except Exception:
+            log.exception("could not give back this instance's reminder leases; they expire by themselves")
+        unfinished = self.jobs.wait_idle(wait_seconds)
+        if not unfinished:
+            self.engine.dispose()
+        return unfinished
+
+
+def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now) -> Daemon:
+    check_exposure(settings.http)
+    protocols = load_protocols(settings.protocols_file)  # before the database: a bad file changes nothing
+    instance_id = make_instance_id()
+    log.info("recovery-scheduler starting (instance %s)", instance_id)
+
+    engine = make_engine(settings.db_url)
+    log.info("database %s: migrating to the newest schema", make_url(settings.db_url).render_as_string())
+    migrate.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+
+    notifier = LazyAppriseNotifier(
+        [url.get_secret_value() for url in settings.notify.urls], settings.notify.config
+    )
+    dispatcher = Dispatcher(sessions, notifier, settings.dispatch, instance_id, clock)
+    strava_ready = settings.strava.client_id is not None and settings.strava.client_secret is not None
+    webhooks_on = strava_ready and settings.strava.webhook_verify_token is not None
+    timings = JobTimings(
+        # With live webhooks polling is only the backstop for lost events.
+        poll_interval=settings.strava.webhook_poll_interval if webhooks_on else settings.strava.poll_interval,
+        sweep_interval=settings.dispatch.sweep_interval,
+    )
+    poller = (
+        Poller(
+            sessions,
+            settings,
+            client_factory(settings.strava, clock),
+            notifier,
+            IngestConfig(protocols, settings.timezone),
+            clock,
+            interval=timings.poll_interval,
+        )
+        if strava_ready
+        else None
+    )
+
+    jobs_holder: list[DaemonJobs] = []
+    health = HealthTracker(
+        instance_id=instance_id,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        dispatch_stale_after=max(MIN_DISPATCH_STALE, timedelta(seconds=5 * settings.dispatch.sweep_interval)),
+        scheduler_running=lambda: bool(jobs_holder) and jobs_holder[0].is_running(),
+    )
+    work = Work(
+        dispatcher=dispatcher,
+        connected_athletes=lambda: connected_athletes(sessions, redactor),
+        housekeeping=lambda: _housekeeping(sessions, clock),
+        poller=poller,
+        refresh_tokens=poller.refresh_tokens if poller is not None else None,
+        process_webhooks=_webhook_processor(poller) if poller is not None and webhooks_on else None,
+    )
+    jobs = DaemonJobs(work, timings, health, clock)
+    jobs_holder.append(jobs)
+
+    receiver = None
+    if webhooks_on and settings.strava.webhook_verify_token is not None:
+        receiver = webhooks.WebhookReceiver(
+            sessions,
+            settings.strava.webhook_verify_token.get_secret_value(),
+            clock,
+            on_event=lambda: jobs.kick(WEBHOOKS_JOB),
+        )
+    endpoints = Endpoints(
+        health=health.report,
+        status=lambda: _status(sessions, clock, instance_id),
+        webhook=receiver,
+    )
+    http = HttpServer(settings.http, endpoints)
+    _explain_setup(settings, sessions, strava_ready, webhooks_on)
+    return Daemon(settings, instance_id, engine, sessions, dispatcher, jobs, health, http)
+
+
+def connected_athletes(sessions: sessionmaker[Session], redactor: Redactor) -> Sequence[int]:
+    """Athletes to keep a poll job for (all but the deauthorized: the poller tells a needs_reauth athlete
+    once); also teaches the log redactor their tokens and own URLs."""
+    with sessions() as session:
+        athletes = session.scalars(select(models.Athlete)).all()
+        tokens = [t for a in athletes for t in (a.access_token, a.refresh_token) if t]
+        urls = [str(u) for a in athletes for u in (a.notify_urls or [])]
+        connected = [a.id for a in athletes if a.state != athlete_store.DEAUTHORIZED]
+    redactor.set_secrets("athlete-tokens", tokens)
+    redactor.set_secrets("athlete-urls", urls, urls=True)
+    return connected
+
+
+def _status(sessions: sessionmaker[Session], clock: Clock, instance_id: str) -> dict[str, Any]:
+    with sessions() as session:
+        report = status_report(session, clock())
+    return {"instance": instance_id, **report}
+
+
+def _housekeeping(sessions: sessionmaker[Session], clock: Clock) -> dict[str, int]:
+    with transaction(sessions) as session:
+        pruned = housekeeping.prune(session, clock())
+    if any(pruned.values()):
+        log.info("housekeeping: pruned %s", ", ".join(f"{n} {what}" for what, n in pruned.items()))
+    return pruned
+
+
+def _webhook_processor(poller: Poller) -> Any:
+    return lambda: webhooks.process_events(poller)
+
+
+def _explain_setup(
+    settings: Settings, sessions: sessionmaker[Session], strava_ready: bool, webhooks_on: bool
+) -> None:
+    """Say exactly what is missing, once at start; the daemon keeps running and picks changes up."""
+    with sessions() as session:
+        athletes = session.scalars(select(models.Athlete)).all()
+        active = [a for a in athletes if a.state == athlete_store.ACTIVE]
+        own_urls = any(a.notify_urls for a in athletes)
+    if not strava_ready:
+        log.warning(
+            "Strava is not configured: set RECOVERY_STRAVA__CLIENT_ID and RECOVERY_STRAVA__CLIENT_SECRET "
+            "(your own API application, https://www.strava.com/settings/api) and restart"
+        )
+    if not active:
+        log.warning(
+            "no athlete connected yet: run `recovery auth` to connect one; polling starts within a minute"
+        )
+    else:
+        log.info("%d athlete(s) connected: %s", len(active), ", ".join(str(a.id) for a in active))
+    if not settings.notify.urls and settings.notify.config is None and not own_urls:
+        log.warning(
+            "no notification destination: set RECOVERY_NOTIFY__URLS (apprise URLs, "
+            "e.g. ntfy://ntfy.sh/your-topic) or RECOVERY_NOTIFY__CONFIG; "
+            "until then reminders cannot be delivered"
+        )
+    if settings.strava.webhook_verify_token is not None and not webhooks_on:
+        log.warning(
+            "RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN is set but Strava is not configured: webhooks are off"
+        )

@@ -1,0 +1,133 @@
+"""Liveness and readiness of one daemon instance, for GET /healthz and the container health check.
+
+Healthy means: the database answers, the job scheduler runs, and dispatch (purely local work) has completed
+recently. A failing Strava is not a health problem — restarting the daemon would not fix it — so the poll age
+is reported but does not make the instance unhealthy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.clock import Clock
+from scheduler.store import models
+from scheduler.store.db import transaction
+
+LAST_DISPATCH_KEY = "daemon.last_dispatch"
+LAST_POLL_KEY = "daemon.last_poll"
+
+
+def put_app_state(session: Session, key: str, value: dict[str, Any], now: datetime) -> None:
+    """Insert or overwrite one AppState entry in a single statement (safe when instances race)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(models.AppState).values(key=key, value=value, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[models.AppState.key], set_={"value": value, "updated_at": now}
+        )
+    )
+
+
+def database_problem(engine: Engine) -> str | None:
+    """None when the database answers a trivial query, else a one-line reason."""
+    try:
+        # A raw DBAPI connection: no ORM transaction, so no SQLite write lock is taken for the probe.
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return None
+
+
+class HealthTracker:
+    """Remembers the last successful dispatch and poll (in memory and in AppState) and judges health."""
+
+    def __init__(
+        self,
+        *,
+        instance_id: str,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        dispatch_stale_after: timedelta,
+        scheduler_running: Callable[[], bool],
+    ) -> None:
+        self.instance_id = instance_id
+        self._engine = engine
+        self._sessions = sessions
+        self._clock = clock
+        self._stale_after = dispatch_stale_after
+        self._scheduler_running = scheduler_running
+        self._lock = threading.Lock()
+        self.started_at = clock()
+        self._last_dispatch: datetime | None = None
+        self._last_poll: datetime | None = None
+        self._last_dispatch_error: str | None = None
+
+    def dispatched(self, at: datetime) -> None:
+        with self._lock:
+            self._last_dispatch = at
+            self._last_dispatch_error = None
+        self._persist(LAST_DISPATCH_KEY, at)
+
+    def dispatch_failed(self, error: str) -> None:
+        with self._lock:
+            self._last_dispatch_error = error
+
+    def polled(self, at: datetime) -> None:
+        with self._lock:
+            self._last_poll = at
+        self._persist(LAST_POLL_KEY, at)
+
+    def _persist(self, key: str, at: datetime) -> None:
+        with transaction(self._sessions) as session:
+            put_app_state(session, key, {"at": at.isoformat(), "instance": self.instance_id}, at)
+
+    def report(self) -> tuple[bool, dict[str, Any]]:
+        now = self._clock()
+        with self._lock:
+            last_dispatch, last_poll, dispatch_error = (
+                self._last_dispatch,
+                self._last_poll,
+                self._last_dispatch_error,
+            )
+        db_problem = database_problem(self._engine)
+        running = self._scheduler_running()
+        # Before the first dispatch completes, count from the start so a fresh instance is healthy.
+        dispatch_age = (now - (last_dispatch or self.started_at)).total_seconds()
+        dispatch_fresh = dispatch_age <= self._stale_after.total_seconds()
+        healthy = db_problem is None and running and dispatch_fresh
+        report: dict[str, Any] = {
+            "status": "ok" if healthy else "unhealthy",
+            "instance": self.instance_id,
+            "now": now.isoformat(),
+            "uptime_seconds": round((now - self.started_at).total_seconds(), 1),
+            "database": {"ok": db_problem is None, **({"error": db_problem} if db_problem else {})},
+            "scheduler": {"running": running},
+            "dispatch": {
+                "ok": dispatch_fresh,
+                "last_ok_at": last_dispatch.isoformat() if last_dispatch else None,
+                "age_seconds": round(dispatch_age, 1),
+                "stale_after_seconds": self._stale_after.total_seconds(),
+                "last_error": dispatch_error,
+            },
+            "poll": {
+                "last_ok_at": last_poll.isoformat() if last_poll else None,
+                "age_seconds": round((now - last_poll).total_seconds(), 1) if last_poll else None,
+            },
+        }
+        return healthy, report

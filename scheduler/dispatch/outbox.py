@@ -1,0 +1,226 @@
+"""The outbox statements: expire, claim under a lease, finish, release. Each runs in the caller's transaction.
+
+Claiming is one UPDATE … RETURNING. On PostgreSQL its row set comes from a `FOR UPDATE SKIP LOCKED` subquery,
+so concurrent instances each take different rows without waiting for one another. On SQLite the engine opens
+every transaction with BEGIN IMMEDIATE (scheduler.store.db), which serialises writers, so the plain UPDATE is
+already exclusive. Finishing a row is conditional on still holding its lease: once the lease has lapsed
+another instance may have taken the row over, and the late finisher must not overwrite that one's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from scheduler.notify.port import SendResult
+from scheduler.store import models
+
+R = models.Reminder
+PLANNED, SENDING, SENT, FAILED, EXPIRED = "planned", "sending", "sent", "failed", "expired"
+NEVER_SENT_IN_TIME = "its window closed before it could be sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A reminder this instance holds under a lease, with what it takes to send it."""
+
+    id: int
+    athlete_id: int
+    activity_id: int
+    step: str
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    attempts: int  # attempts made before this one
+    due_at: datetime
+    expires_at: datetime
+    lease_until: datetime
+
+
+def _lease_lapsed(now: datetime) -> Any:
+    # A `sending` row whose lease has run out belongs to nobody: its instance died or stalled.
+    return or_(R.status == PLANNED, and_(R.status == SENDING, R.lease_until <= now))
+
+
+def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def expire(session: Session, now: datetime) -> int:
+    """Unsent rows whose window has closed become `expired`: a reminder is never sent late."""
+    stale = select(R.id).where(R.status.in_((PLANNED, SENDING)), R.expires_at <= now, _lease_lapsed(now))
+    result = session.execute(
+        update(R)
+        .where(R.id.in_(_skip_locked(session, stale).scalar_subquery()))
+        .values(
+            status=EXPIRED,
+            lease_until=None,
+            leased_by=None,
+            last_error=func.coalesce(R.last_error, NEVER_SENT_IN_TIME),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim(session: Session, now: datetime, instance: str, lease: timedelta, limit: int) -> list[Claimed]:
+    """Take up to `limit` due rows (soonest first) under a lease held by `instance` until now + lease."""
+    due = (
+        select(R.id)
+        .where(
+            R.status.in_((PLANNED, SENDING)), R.available_at <= now, R.expires_at > now, _lease_lapsed(now)
+        )
+        .order_by(R.available_at, R.id)
+        .limit(limit)
+    )
+    statement = (
+        update(R)
+        .where(R.id.in_(_skip_locked(session, due).scalar_subquery()))
+        .values(status=SENDING, leased_by=instance, lease_until=now + lease, updated_at=now)
+        .returning(
+            R.id,
+            R.athlete_id,
+            R.activity_id,
+            R.step,
+            R.title,
+            R.body,
+            R.tags,
+            R.attempts,
+            R.due_at,
+            R.expires_at,
+            R.lease_until,
+            R.available_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = sorted(session.execute(statement).all(), key=lambda row: (row.available_at, row.id))
+    return [
+        Claimed(
+            id=row.id,
+            athlete_id=row.athlete_id,
+            activity_id=row.activity_id,
+            step=row.step,
+            title=row.title,
+            body=row.body,
+            tags=tuple(str(tag) for tag in row.tags or ()),
+            attempts=row.attempts,
+            due_at=row.due_at,
+            expires_at=row.expires_at,
+            lease_until=row.lease_until,
+        )
+        for row in rows
+    ]
+
+
+def athlete_urls(session: Session, athlete_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
+    """Each athlete's own apprise URLs (empty: the defaults apply)."""
+    if not athlete_ids:
+        return {}
+    rows = session.execute(
+        select(models.Athlete.id, models.Athlete.notify_urls).where(models.Athlete.id.in_(athlete_ids))
+    ).all()
+    return {row.id: tuple(str(url) for url in row.notify_urls or ()) for row in rows}
+
+
+def _held(reminder_id: int, instance: str, now: datetime) -> Any:
+    return and_(R.id == reminder_id, R.status == SENDING, R.leased_by == instance, R.lease_until > now)
+
+
+def finish(
+    session: Session,
+    reminder_id: int,
+    instance: str,
+    now: datetime,
+    *,
+    status: str,
+    available_at: datetime | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record the outcome of one attempt (sent, planned again for a retry, failed) if the lease is still held.
+
+    Returns False when the lease had lapsed: the row is left to whichever instance holds it now.
+    """
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": R.attempts + 1,
+        "lease_until": None,
+        "leased_by": None,
+        "last_error": error,
+        "updated_at": now,
+    }
+    if status == SENT:
+        values["sent_at"] = now
+    if available_at is not None:
+        values["available_at"] = available_at
+    result = session.execute(
+        update(R)
+        .where(_held(reminder_id, instance, now))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def record_delivery(
+    session: Session,
+    reminder_id: int,
+    attempt: int,
+    instance: str,
+    started_at: datetime,
+    finished_at: datetime,
+    result: SendResult,
+) -> None:
+    """One row per attempt with the per-destination results (skipped if the reminder itself is gone)."""
+    if session.get(R, reminder_id) is None:
+        return
+    session.add(
+        models.Delivery(
+            reminder_id=reminder_id,
+            attempt=attempt,
+            instance=instance,
+            started_at=started_at,
+            finished_at=finished_at,
+            ok=result.ok,
+            results=[{"destination": r.destination, "ok": r.ok, "error": r.error} for r in result.results],
+            error=result.error,
+        )
+    )
+
+
+def release(
+    session: Session,
+    instance: str,
+    now: datetime,
+    *,
+    keep: Collection[int] = (),
+    only: Collection[int] | None = None,
+) -> int:
+    """Give back this instance's leases (all, or `only` these; never `keep`: in flight) to be claimed."""
+    condition = and_(R.status == SENDING, R.leased_by == instance)
+    if only is not None:
+        condition = and_(condition, R.id.in_(list(only)))
+    if keep:
+        condition = and_(condition, R.id.not_in(list(keep)))
+    result = session.execute(
+        update(R)
+        .where(condition)
+        .values(status=PLANNED, lease_until=None, leased_by=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def next_claimable_at(session: Session) -> datetime | None:
+    """The soonest instant a row becomes claimable: a planned row's `available_at` or a lease running out."""
+    planned = session.scalar(select(func.min(R.available_at)).where(R.status == PLANNED))
+    leased = session.scalar(select(func.min(R.lease_until)).where(R.status == SENDING))
+    candidates = [moment for moment in (planned, leased) if moment is not None]
+    return min(candidates) if candidates else None

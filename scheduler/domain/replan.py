@@ -1,0 +1,99 @@
+"""Re-planning: reconcile an activity's stored reminders with a fresh plan (after a rename, re-tag, re-poll).
+
+Rules, per step key:
+- new in the plan → insert (a skipped step too, so history shows why it was not sent);
+- `planned` or `skipped` in the store but gone from the plan → cancel;
+- `planned` and changed (due, expiry, title, body or status) → update; a planned row the new plan only marks
+  skipped because its window has closed is left alone: its own expiry retires it as `expired`;
+- `skipped` stays skipped (its first explanation is kept) unless the plan makes it sendable again;
+- `cancelled` and back in the plan → update (re-planned);
+- `sending` (in flight), `sent`, `failed` and `expired` are never touched: nothing is sent twice.
+Reconciling an unchanged plan yields no action at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+from scheduler.domain.planning import PlannedStep
+
+ReminderStatus = Literal["planned", "sending", "sent", "failed", "expired", "cancelled", "skipped"]
+REMINDER_STATUSES: frozenset[str] = frozenset(get_args(ReminderStatus))
+
+_CANCELLABLE = frozenset({"planned", "skipped"})
+_UNTOUCHABLE = frozenset({"sending", "sent", "failed", "expired"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingReminder:
+    """A stored reminder of one activity, as far as re-planning cares."""
+
+    step: str
+    status: str  # one of REMINDER_STATUSES (a plain str so database rows pass straight in)
+    due_at: datetime
+    expires_at: datetime
+    title: str
+    body: str
+
+    def __post_init__(self) -> None:
+        if self.status not in REMINDER_STATUSES:
+            raise ValueError(f"reminder {self.step!r}: unknown status {self.status!r}")
+        # SQLite hands back naive datetimes; comparing them would silently use the machine's zone.
+        if self.due_at.tzinfo is None or self.expires_at.tzinfo is None:
+            raise ValueError(f"reminder {self.step!r}: due_at and expires_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanActions:
+    insert: tuple[PlannedStep, ...] = ()
+    update: tuple[
+        PlannedStep, ...
+    ] = ()  # write due, expiry, title, body and status (planned/skipped) of the row
+    cancel: tuple[str, ...] = ()  # step keys whose row becomes `cancelled`
+
+    @property
+    def empty(self) -> bool:
+        return not (self.insert or self.update or self.cancel)
+
+
+def reconcile(existing: Sequence[ExistingReminder], new_plan: Sequence[PlannedStep]) -> ReplanActions:
+    """What to write so the stored reminders of one activity follow `new_plan`."""
+    stored = {reminder.step: reminder for reminder in existing}
+    planned_keys = {step.step for step in new_plan}
+    insert: list[PlannedStep] = []
+    update: list[PlannedStep] = []
+    for step in new_plan:
+        reminder = stored.get(step.step)
+        if reminder is None:
+            insert.append(step)
+        elif _needs_update(reminder, step):
+            update.append(step)
+    cancel = [
+        reminder.step
+        for reminder in existing
+        if reminder.step not in planned_keys and reminder.status in _CANCELLABLE
+    ]
+    return ReplanActions(insert=tuple(insert), update=tuple(update), cancel=tuple(cancel))
+
+
+def _needs_update(reminder: ExistingReminder, step: PlannedStep) -> bool:
+    if reminder.status in _UNTOUCHABLE:
+        return False
+    if reminder.status == "cancelled":
+        return True
+    if reminder.status == "skipped":
+        return step.status == "planned"
+    same_window = _same_instant(reminder.due_at, step.due_at) and _same_instant(
+        reminder.expires_at, step.expires_at
+    )
+    if step.status == "skipped":
+        return not same_window
+    return not (same_window and reminder.title == step.title and reminder.body == step.body)
+
+
+def _same_instant(first: datetime, second: datetime) -> bool:
+    # Aware datetimes sharing a tzinfo compare by wall clock (fold ignored): compare in UTC instead.
+    return first.astimezone(UTC) == second.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""The daemon's HTTP listener: health, status and the Strava webhook receiver."""

@@ -1,0 +1,302 @@
+"""Ingestion: a Strava activity JSON becomes a stored, classified activity and its reminders.
+
+This is the imperative shell around the pure core (classify, plan, reconcile): it reads the athlete's
+history from the database, calls the core with `now`, and applies the result to the outbox. It never
+commits: the caller owns the transaction, so a poll page or a webhook event is applied whole or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from scheduler.domain.activity import Activity, parse_activity
+from scheduler.domain.effort import Classification, classify
+from scheduler.domain.planning import PlannedStep, plan_activity
+from scheduler.domain.profile import AthleteProfile
+from scheduler.domain.protocols import Protocols
+from scheduler.domain.replan import ExistingReminder, reconcile
+from scheduler.profile_options import parse_hhmm
+from scheduler.store import models
+
+log = logging.getLogger("scheduler.ingest")
+
+# How far back the classifier looks ("long for this athlete" uses the last weeks, not years).
+HISTORY_WINDOW = timedelta(days=60)
+# Rows not yet handed to dispatch; `sending`, `sent`, `failed` and `expired` are history.
+UNSENT = ("planned", "skipped")
+# Fields whose change can change the class (and so the plan).
+_CLASS_FIELDS = (
+    "name",
+    "sport_type",
+    "workout_type",
+    "distance",
+    "elapsed_time",
+    "moving_time",
+    "average_heartrate",
+    "max_heartrate",
+    "start_date",
+    "timezone",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    protocols: Protocols
+    default_zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    activity_id: int
+    created: bool
+    changed: bool
+    effort: str
+    planned: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    needs_detail: bool = False
+
+
+def profile_of(athlete: models.Athlete) -> AthleteProfile:
+    quiet: dict[str, Any] = {}
+    if athlete.quiet_start and athlete.quiet_end:
+        quiet = {
+            "quiet_start": parse_hhmm(athlete.quiet_start, "quiet_start"),
+            "quiet_end": parse_hhmm(athlete.quiet_end, "quiet_end"),
+        }
+    return AthleteProfile(
+        max_hr=athlete.max_hr,
+        rest_hr=athlete.rest_hr,
+        threshold_hr=athlete.threshold_hr,
+        equipment=frozenset(athlete.equipment) if athlete.equipment is not None else None,
+        **quiet,
+    )
+
+
+def _history(session: Session, athlete_id: int, activity: Activity) -> list[Activity]:
+    rows = session.scalars(
+        select(models.Activity.raw)
+        .where(
+            models.Activity.athlete_id == athlete_id,
+            models.Activity.id != activity.id,
+            models.Activity.deleted_at.is_(None),
+            models.Activity.start_date < activity.start_date,
+            models.Activity.start_date >= activity.start_date - HISTORY_WINDOW,
+        )
+        .order_by(models.Activity.start_date)
+    )
+    history = []
+    for raw in rows:
+        try:
+            history.append(parse_activity(raw))
+        except ValueError:  # stored before a stricter parser: not worth failing the new activity for
+            continue
+    return history
+
+
+def _columns(activity: Activity) -> dict[str, Any]:
+    return {
+        "name": activity.name,
+        "sport_type": activity.sport_type,
+        "workout_type": activity.workout_type,
+        "start_date": activity.start_date,
+        "timezone": activity.timezone,
+        "elapsed_time": activity.elapsed_time,
+        "moving_time": activity.moving_time,
+        "distance": activity.distance,
+        "average_heartrate": activity.average_heartrate,
+        "max_heartrate": activity.max_heartrate,
+        "average_speed": activity.average_speed,
+    }
+
+
+def _class_changed(row: models.Activity, columns: dict[str, Any]) -> bool:
+    return any(getattr(row, name) != columns[name] for name in _CLASS_FIELDS)
+
+
+def ingest_activity(
+    session: Session,
+    athlete: models.Athlete,
+    raw: dict[str, Any],
+    config: IngestConfig,
+    now: datetime,
+    *,
+    backfill: bool = False,
+) -> IngestResult:
+    """Store, classify and plan one Strava activity (summary or detailed); idempotent."""
+    activity = parse_activity(raw, f"Strava activity {raw.get('id')}")
+    columns = _columns(activity)
+    detailed = bool(activity.laps) or "laps" in raw
+    row = session.get(models.Activity, activity.id)
+    created = row is None
+    if row is None:
+        row = models.Activity(
+            id=activity.id,
+            athlete_id=athlete.id,
+            raw=raw,
+            detailed=detailed,
+            backfilled=backfill,
+            created_at=now,
+            updated_at=now,
+            reasons=[],
+            **columns,
+        )
+        session.add(row)
+        changed = True
+    else:
+        revived = row.deleted_at is not None
+        gained_laps = detailed and not row.detailed
+        changed = revived or gained_laps or row.effort is None or _class_changed(row, columns)
+        if not changed:
+            return IngestResult(activity.id, created=False, changed=False, effort=row.effort or "other")
+        for name, value in columns.items():
+            setattr(row, name, value)
+        # A summary re-read after the detail must not throw the laps away.
+        row.raw = raw if detailed or not row.detailed else {**row.raw, **raw, "laps": row.raw.get("laps", [])}
+        row.detailed = row.detailed or detailed
+        row.deleted_at = None
+        row.updated_at = now
+        activity = parse_activity(row.raw, f"Strava activity {activity.id}")
+
+    profile = profile_of(athlete)
+    result: Classification = classify(activity, _history(session, athlete.id, activity), profile)
+    row.effort = result.effort.value
+    row.reasons = list(result.reasons)
+    row.load = result.load
+    needs_detail = not result.decided and not row.detailed
+    session.flush()
+
+    if row.backfilled:  # history only: old activities never notify
+        return IngestResult(activity.id, created, True, row.effort, needs_detail=needs_detail)
+
+    plan = plan_activity(activity, result, profile, config.protocols, now, config.default_zone)
+    planned, cancelled = apply_plan(session, athlete.id, activity.id, plan, now)
+    log.info(
+        "activity %s %s: %s (%s); planned %s; cancelled %s",
+        activity.id,
+        "new" if created else "changed",
+        row.effort,
+        "; ".join(row.reasons),
+        ", ".join(planned) or "nothing",
+        ", ".join(cancelled) or "nothing",
+    )
+    return IngestResult(activity.id, created, True, row.effort, planned, cancelled, needs_detail)
+
+
+def apply_plan(
+    session: Session, athlete_id: int, activity_id: int, plan: list[PlannedStep], now: datetime
+) -> tuple[list[str], list[str]]:
+    """Reconcile the outbox rows of one activity with a fresh plan; returns (planned steps, cancelled steps)."""
+    rows = session.scalars(select(models.Reminder).where(models.Reminder.activity_id == activity_id)).all()
+    existing = [
+        ExistingReminder(
+            step=r.step, status=r.status, due_at=r.due_at, expires_at=r.expires_at, title=r.title, body=r.body
+        )
+        for r in rows
+    ]
+    actions = reconcile(existing, plan)
+    for step in actions.insert:
+        _insert_reminder(session, athlete_id, step, now)
+    for step in actions.update:
+        session.execute(
+            update(models.Reminder)
+            .where(
+                models.Reminder.activity_id == activity_id,
+                models.Reminder.step == step.step,
+                models.Reminder.status.in_((*UNSENT, "cancelled")),
+            )
+            .values(
+                due_at=step.due_at,
+                expires_at=step.expires_at,
+                available_at=step.due_at,
+                status=step.status,
+                title=step.title,
+                body=step.body,
+                tags=list(step.tags),
+                attempts=0,
+                last_error=None,
+                updated_at=now,
+            )
+        )
+    if actions.cancel:
+        session.execute(
+            update(models.Reminder)
+            .where(
+                models.Reminder.activity_id == activity_id,
+                models.Reminder.step.in_(actions.cancel),
+                models.Reminder.status.in_(UNSENT),
+            )
+            .values(
+                status="cancelled", last_error="no longer applies after re-classification", updated_at=now
+            )
+        )
+    touched = [*actions.insert, *actions.update]
+    return [s.step for s in touched if s.status == "planned"], list(actions.cancel)
+
+
+def _insert_reminder(session: Session, athlete_id: int, step: PlannedStep, now: datetime) -> None:
+    values = {
+        "activity_id": step.activity_id,
+        "athlete_id": athlete_id,
+        "step": step.step,
+        "due_at": step.due_at,
+        "expires_at": step.expires_at,
+        "available_at": step.due_at,
+        "status": step.status,
+        "attempts": 0,
+        "title": step.title,
+        "body": step.body,
+        "tags": list(step.tags),
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Another instance may plan the same activity at the same moment: the unique key keeps one row.
+    statement = (
+        insert_fn(models.Reminder)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["activity_id", "step"])
+    )
+    session.execute(statement)
+
+
+def delete_activity(session: Session, activity_id: int, now: datetime) -> int:
+    """The activity is gone from Strava: mark it deleted and cancel its unsent reminders."""
+    row = session.get(models.Activity, activity_id)
+    if row is None or row.deleted_at is not None:
+        return 0
+    row.deleted_at = now
+    row.updated_at = now
+    result = session.execute(
+        update(models.Reminder)
+        .where(models.Reminder.activity_id == activity_id, models.Reminder.status.in_(UNSENT))
+        .values(status="cancelled", last_error="activity deleted on Strava", updated_at=now)
+    )
+    cancelled = int(getattr(result, "rowcount", 0) or 0)
+    log.info("activity %s deleted on Strava; %d unsent reminder(s) cancelled", activity_id, cancelled)
+    return cancelled
+
+
+def forget_athlete(session: Session, athlete_id: int, now: datetime | None = None) -> None:
+    """Deauthorization: delete everything Strava gave us about the athlete, keep a tokenless tombstone."""
+    session.execute(delete(models.Activity).where(models.Activity.athlete_id == athlete_id))
+    athlete = session.get(models.Athlete, athlete_id)
+    if athlete is None:
+        return
+    athlete.name = ""
+    athlete.timezone = None
+    athlete.access_token = None
+    athlete.refresh_token = None
+    athlete.token_expires_at = None
+    athlete.scope = ""
+    athlete.state = "deauthorized"
+    if now is not None:
+        athlete.updated_at = now
+    log.info("athlete %s deauthorized: their Strava data was deleted", athlete_id)

@@ -1,0 +1,219 @@
+"""The apprise adapter of the notification port: default URLs, an apprise config file with tags, athlete URLs.
+
+Bursts. Every apprise plugin instance throttles itself (`request_rate_per_sec`, 5.5 s between two requests
+of the same ntfy, email, … instance; measured: three sends through one reused ntfy destination took 16.5 s).
+The dispatcher sends several due reminders at once from a thread pool, so a shared instance would
+serialise them into minutes of delay. Each `send()` therefore builds its own apprise objects (fresh plugin
+instances, whose first request is never throttled) — parsing a few URLs costs well under a millisecond. The
+throttle still spaces the requests *within* one send (several recipients of one email URL). A burst to one
+cloud service is bounded by the dispatcher's worker count, far below public services' burst allowances.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import apprise
+
+from scheduler.notify.format import Rendering, markdown, plain_text
+from scheduler.notify.port import DestinationResult, Message, SendResult
+
+log = logging.getLogger("scheduler.notify")
+
+# Bounds one destination's attempt, so a send finishes well inside the dispatcher's lease.
+DEFAULT_TIMEOUT_SECONDS = 30.0
+ALWAYS_TAG = "always"  # apprise's reserved tag: such a destination gets every message
+_URL_PARTS = re.compile(r"[/:@?&=#,;+\s]+")
+_RICH_FORMATS = (apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    chosen: tuple[int, ...]  # indexes into the destinations given to `route`
+    fallback: str | None  # why the message goes elsewhere than to destinations carrying its tags
+
+
+def route(destination_tags: Sequence[Collection[str]], message_tags: Collection[str]) -> Route:
+    """Which destinations get a message with `message_tags`.
+
+    No message tags, or no tagged destination: every destination. Otherwise the destinations carrying one of
+    the message's tags (plus apprise's `always` ones); when none does, the untagged destinations; when there
+    are none of those either, every destination — a reminder on the wrong device beats one on none.
+    """
+    everything = tuple(range(len(destination_tags)))
+    wanted = {tag.lower() for tag in message_tags}
+    if not wanted or not any(set(tags) - {ALWAYS_TAG} for tags in destination_tags):
+        return Route(everything, None)  # no routing asked for, or none set up
+    matching = tuple(i for i, tags in enumerate(destination_tags) if wanted & set(tags))
+    if matching:
+        always = tuple(
+            i for i, tags in enumerate(destination_tags) if ALWAYS_TAG in tags and i not in matching
+        )
+        return Route(tuple(sorted(matching + always)), None)
+    label = ", ".join(sorted(wanted))
+    untagged = tuple(i for i, tags in enumerate(destination_tags) if not set(tags) - {ALWAYS_TAG})
+    if untagged:
+        return Route(untagged, f"no destination is tagged {label}; sending to the untagged destinations")
+    return Route(
+        everything, f"no destination is tagged {label} and none is untagged; sending to every destination"
+    )
+
+
+class AppriseNotifier:
+    """Sends through apprise. Thread-safe: it keeps no state between sends beyond its configuration."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        config_path: Path | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._urls = tuple(url.strip() for url in urls if url.strip())
+        self._config_path = config_path
+        self._asset = apprise.AppriseAsset(
+            app_id="Recovery Scheduler",
+            app_desc="Recovery reminders for runners",
+            service_timeout=timeout,
+        )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._urls or self._config_path)
+
+    def destinations(self, athlete_urls: Sequence[str] = ()) -> list[str]:
+        """The privacy form of every destination a send would consider (before routing by tags)."""
+        services, invalid = self._load(athlete_urls)
+        return [r.destination for r in invalid] + [service.url(privacy=True) for service in services]
+
+    def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
+        services, invalid = self._load(athlete_urls)
+        decision = route([_tag_names(service) for service in services], message.tags)
+        if decision.fallback:
+            log.warning("%r (tags %s): %s", message.title, ",".join(message.tags), decision.fallback)
+        chosen = [services[i] for i in decision.chosen]
+        rich = [service for service in chosen if _renders_rich(service)]
+        plain = [service for service in chosen if not _renders_rich(service)]
+        batches = [
+            (group, render(message)) for group, render in ((rich, markdown), (plain, plain_text)) if group
+        ]
+        results = list(invalid)
+        if len(batches) == 1:
+            results += self._notify(*batches[0])
+        elif batches:
+            # Two formats need two apprise calls; run them side by side so one slow service delays neither.
+            with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="notify") as pool:
+                for batch in list(pool.map(lambda b: self._notify(*b), batches)):
+                    results += batch
+        outcome = SendResult(tuple(results))
+        for result in outcome.results:
+            if result.ok:
+                log.debug("%r delivered to %s", message.title, result.destination)
+            else:
+                log.warning("%r not delivered to %s: %s", message.title, result.destination, result.error)
+        return outcome
+
+    def _load(self, athlete_urls: Sequence[str]) -> tuple[list[Any], list[DestinationResult]]:
+        """Fresh plugin instances for one send: the athlete's own URLs, else the defaults and config file."""
+        own = [url.strip() for url in athlete_urls if url.strip()]
+        services: list[Any] = []
+        invalid: list[DestinationResult] = []
+        for url in own or self._urls:
+            service = apprise.Apprise.instantiate(url, asset=self._asset)
+            if service is None:
+                invalid.append(
+                    DestinationResult(_scheme_only(url), False, "not a valid or supported apprise URL")
+                )
+            else:
+                services.append(service)
+        if not own and self._config_path is not None:
+            # Read on every send: edits apply without a restart, and each send gets its own instances.
+            config = apprise.AppriseConfig(str(self._config_path), asset=self._asset, cache=False)
+            bundle = apprise.Apprise(config, asset=self._asset)
+            found = list(bundle.find())
+            if not found:
+                log.warning("apprise config %s holds no usable URL", self._config_path)
+            services += found
+        return services, invalid
+
+    def _notify(self, services: Sequence[Any], rendering: Rendering) -> list[DestinationResult]:
+        secrets: dict[str, frozenset[str]] = {}
+        for service in services:
+            public = service.url(privacy=True)
+            secrets[public] = secrets.get(public, frozenset()) | _secret_parts(service)
+        bundle = apprise.Apprise(asset=self._asset)
+        for service in services:
+            bundle.add(service)
+        with bundle.notify(
+            body=rendering.body,
+            title=rendering.title,
+            body_format=apprise.NotifyFormat(rendering.body_format),
+        ) as outcome:
+            results = [
+                DestinationResult(
+                    destination=service_result.url,
+                    ok=bool(service_result),
+                    error=None
+                    if service_result
+                    else _error_text(service_result, secrets.get(service_result.url, ())),
+                )
+                for service_result in outcome
+            ]
+            if not results:
+                # apprise refused the message itself (before any service ran): report it on every destination.
+                reason = (
+                    _last_problem(outcome.call_logs())
+                    or f"apprise refused the message ({outcome.status.name})"
+                )
+                results = [
+                    DestinationResult(url, False, _scrub(reason, parts)) for url, parts in secrets.items()
+                ]
+        return results
+
+
+def _tag_names(service: Any) -> frozenset[str]:
+    return frozenset(str(tag).lower() for tag in service.tags)
+
+
+def _renders_rich(service: Any) -> bool:
+    # The destination's own preferred format (its `?format=` override or the plugin default).
+    return service.resolve_format(None) in _RICH_FORMATS
+
+
+def _error_text(service_result: Any, secrets: Iterable[str]) -> str:
+    if service_result.status == apprise.AppriseResultStatus.TIMEOUT:
+        text = f"no answer within {service_result.elapsed:.1f} s"
+    else:
+        text = _last_problem(service_result.logs()) or "failed"
+    return _scrub(text, secrets)
+
+
+def _last_problem(entries: Iterable[Any]) -> str | None:
+    problems = [entry.message for entry in entries if entry.level in ("WARNING", "ERROR", "CRITICAL")]
+    return problems[-1] if problems else None
+
+
+def _secret_parts(service: Any) -> frozenset[str]:
+    """Pieces of the full URL that its privacy form hides (passwords, tokens, keys)."""
+    full, public = service.url(privacy=False), service.url(privacy=True)
+    shown = set(_URL_PARTS.split(public)) | set(_URL_PARTS.split(unquote(public)))
+    pieces = set(_URL_PARTS.split(full)) | set(_URL_PARTS.split(unquote(full)))
+    return frozenset(piece for piece in pieces if len(piece) >= 4 and piece not in shown)
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
+
+
+def _scheme_only(url: str) -> str:
+    scheme, sep, _ = url.partition("://")
+    return f"{scheme}://…" if sep and scheme.isalnum() else "(unparsable URL)"

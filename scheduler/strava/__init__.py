@@ -1,0 +1,1 @@
+"""Strava: connecting athletes, pulling their activities, webhooks, and the app's rate budget."""

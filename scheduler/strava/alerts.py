@@ -1,0 +1,98 @@
+"""Telling an athlete once about a problem only they (or the app owner) can fix.
+
+The mark (`Athlete.alerted_problem`) is committed before the message goes out, under the athlete's row lock,
+so two instances never both send it; a failed send clears the mark so the next poll tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.notify.port import Message, Notifier
+from scheduler.store import athletes as athlete_store
+from scheduler.store import models
+from scheduler.store.db import transaction
+
+log = logging.getLogger(__name__)
+
+NEEDS_REAUTH = "needs_reauth"
+APP_INACTIVE = "app_inactive"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    key: str  # stored in Athlete.alerted_problem
+    message: Message
+
+
+def needs_reauth(name: str, athlete_id: int, reason: str) -> Problem:
+    who = f"{name} ({athlete_id})" if name else str(athlete_id)
+    return Problem(
+        NEEDS_REAUTH,
+        Message(
+            title=f"Strava access lost for {who}",
+            body=(
+                f"Strava no longer accepts this app's access for athlete {who} ({reason}). "
+                "No recovery reminders will be planned for new activities until you connect again: "
+                "run `recovery auth` on the machine running the recovery scheduler."
+            ),
+            tags=("urgent",),
+        ),
+    )
+
+
+def app_inactive(retry_hours: float) -> Problem:
+    return Problem(
+        APP_INACTIVE,
+        Message(
+            title="Strava refuses this app: Application Inactive",
+            body=(
+                'Strava answers every request with 403 "Application Inactive": the Strava account '
+                "that owns the API application needs an active Strava subscription. Log in with that "
+                "account, subscribe, then reactivate the application at https://www.strava.com/settings/api. "
+                f"The scheduler tries again every {retry_hours:g} hours; you will not be told again."
+            ),
+            tags=("urgent",),
+        ),
+    )
+
+
+def alert_once(
+    sessions: sessionmaker[Session], notifier: Notifier, athlete_id: int, problem: Problem, now: datetime
+) -> bool:
+    """Send `problem` to the athlete's channel unless they were already told; True when it was sent now."""
+    with transaction(sessions) as session:
+        athlete = athlete_store.get_for_update(session, athlete_id)
+        if athlete is None or athlete.alerted_problem == problem.key:
+            return False
+        athlete_store.mark_alerted(athlete, problem.key, now)
+        urls = [str(url) for url in athlete.notify_urls or []]
+    result = notifier.send(problem.message, urls)
+    if result.ok:
+        log.warning("athlete %s told about %s: %s", athlete_id, problem.key, problem.message.title)
+        return True
+    log.error(
+        "could not tell athlete %s about %s (%s): %s",
+        athlete_id,
+        problem.key,
+        result.error,
+        problem.message.title,
+    )
+    with transaction(sessions) as session:
+        athlete = athlete_store.get_for_update(session, athlete_id)
+        if athlete is not None and athlete.alerted_problem == problem.key and athlete.alerted_at == now:
+            athlete.alerted_problem = None
+            athlete.alerted_at = None
+    return False
+
+
+def clear(session: Session, athlete_id: int, problem: str) -> None:
+    """The problem is over: a later occurrence is worth a new message."""
+    athlete = session.get(models.Athlete, athlete_id)
+    if athlete is not None and athlete.alerted_problem == problem:
+        athlete.alerted_problem = None
+        athlete.alerted_at = None

@@ -1,0 +1,637 @@
+"""The poller: reads each athlete's new and changed activities from Strava and hands them to ingest.
+
+How a poll reads (one athlete):
+- **Tick** (every poll): `GET /athlete/activities?after=A` with A = the newest start seen, or 24 h ago when
+  that is earlier, so the day's activities come back on every tick (a re-tag to "race", a rename, a deletion
+  of the newest ones is seen within one interval) for the price of the one read the poll costs anyway. Full
+  pages continue at once. A short page ends the tick: the next tick reads on from the advanced start, and
+  that read is the empty page that ends the sequence — so confirming the end costs no extra read.
+- **Scan** (the first poll, then every `scan_every`, and every `recovery sync`): A = the newest start seen
+  minus `overlap_hours` (late uploads from watches keep their old start time), pages read until an EMPTY page
+  (a page may come back short before the end).
+- Activities seen before in the window read but missing from it are checked with one detail read: 404 →
+  `delete_activity`.
+- A detail read happens only when ingest says the summary cannot decide the class (`needs_detail`); the
+  pending detail is remembered in the same transaction as the summary, so a 429 cannot lose it.
+- Every page is committed on its own: nothing already read is lost when a later request fails.
+- Before each request the shared rate budget is checked; when it is spent, or on a 429, the athlete is
+  deferred to the window reset (`Athlete.defer_until`). Nothing sleeps.
+- Several instances poll the same athletes on the same schedule; a per-athlete claim in `AppState` lets one
+  of them poll per interval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.clock import Clock, utc_now
+from scheduler.domain.activity import parse_timezone
+from scheduler.errors import InputError
+from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_activity
+from scheduler.notify.port import Notifier
+from scheduler.settings import Settings
+from scheduler.store import athletes as athlete_store
+from scheduler.store import models
+from scheduler.store.db import transaction
+from scheduler.strava import alerts, budget, tokens
+from scheduler.strava.port import (
+    ApplicationInactive,
+    ClientRejected,
+    Json,
+    NotFound,
+    RateLimited,
+    StravaError,
+    StravaPort,
+    StravaPortFactory,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PER_PAGE = 200  # Strava's maximum: one read covers a typical athlete's whole window
+RECENT = timedelta(hours=24)
+SCAN_EVERY = timedelta(hours=6)
+INACTIVE_RETRY = timedelta(hours=6)
+# A detail Strava keeps answering "still processing" (resource_state -1) for this long is given up.
+PENDING_DETAIL_TTL = timedelta(days=1)
+# Vanished activities are confirmed one read each; more than this in one poll smells of a Strava hiccup.
+MAX_VANISHED_CHECKS = 5
+POLL_STATE_PREFIX = "strava.poll."
+
+
+def poll_offset(athlete_id: int, interval: float) -> float:
+    """Where in the poll interval this athlete's polls fall (seconds): stable, and spread across athletes."""
+    digest = hashlib.sha256(str(athlete_id).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % max(int(interval * 1000), 1) / 1000
+
+
+# -- per-athlete poll state (AppState) ----------------------------------------------------------------------
+
+
+@dataclass
+class PollState:
+    claimed_until: datetime | None = None
+    scanned_at: datetime | None = None
+    pending_details: dict[int, datetime] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claimed_until": self.claimed_until.isoformat() if self.claimed_until else None,
+            "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None,
+            "pending_details": {str(k): v.isoformat() for k, v in self.pending_details.items()},
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> PollState:
+        def instant(raw: Any) -> datetime | None:
+            return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+        pending = value.get("pending_details") or {}
+        return cls(
+            claimed_until=instant(value.get("claimed_until")),
+            scanned_at=instant(value.get("scanned_at")),
+            pending_details={int(k): datetime.fromisoformat(v) for k, v in pending.items()},
+        )
+
+
+def _state_key(athlete_id: int) -> str:
+    return f"{POLL_STATE_PREFIX}{athlete_id}"
+
+
+def _locked_state(session: Session, athlete_id: int, now: datetime) -> tuple[models.AppState, PollState]:
+    key = _state_key(athlete_id)
+    insert_fn = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert_fn(models.AppState)
+        .values(key=key, value=PollState().to_json(), updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    row = session.scalars(select(models.AppState).where(models.AppState.key == key).with_for_update()).one()
+    session.refresh(row)
+    return row, PollState.from_json(row.value)
+
+
+def _save_state(row: models.AppState, state: PollState, now: datetime) -> None:
+    row.value = state.to_json()
+    row.updated_at = now
+
+
+def forget_poll_state(session: Session, athlete_id: int) -> None:
+    session.execute(delete(models.AppState).where(models.AppState.key == _state_key(athlete_id)))
+
+
+# -- reports -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PollReport:
+    athlete_id: int
+    # synced | deferred | skipped | needs_reauth | app_inactive | failed
+    outcome: str = "synced"
+    scanned: bool = False
+    reads: int = 0
+    pages: int = 0
+    details: int = 0
+    seen: int = 0
+    results: list[IngestResult] = field(default_factory=list)  # created or changed activities
+    deleted: list[int] = field(default_factory=list)
+    skipped_invalid: list[int] = field(default_factory=list)
+    deferred_until: datetime | None = None
+    message: str = ""
+
+    @property
+    def created(self) -> list[int]:
+        return [r.activity_id for r in self.results if r.created]
+
+    @property
+    def changed(self) -> list[int]:
+        return [r.activity_id for r in self.results if not r.created]
+
+    def __str__(self) -> str:
+        parts = [f"athlete {self.athlete_id}: {self.outcome}"]
+        if self.outcome == "synced":
+            parts.append(
+                f"{'scan' if self.scanned else 'tick'}, {self.reads} read(s) ({self.details} detail), "
+                f"{len(self.created)} new, {len(self.changed)} changed, {len(self.deleted)} deleted"
+            )
+        if self.deferred_until:
+            parts.append(f"until {self.deferred_until.isoformat()}")
+        if self.message:
+            parts.append(self.message)
+        return "; ".join(parts)
+
+
+class BudgetSpent(Exception):
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"Strava rate budget spent until {until.isoformat()}")
+        self.until = until
+
+
+class _Skip(Exception):
+    """The poll does not run (claimed elsewhere, deferred, not active)."""
+
+
+# -- access to Strava for one athlete -----------------------------------------------------------------------
+
+
+class AthleteAccess:
+    """One athlete's calls to Strava: budget check first, usage recorded after, one refresh after a 401."""
+
+    def __init__(self, poller: Poller, athlete_id: int, reserve: float) -> None:
+        self._poller = poller
+        self.athlete_id = athlete_id
+        self._reserve = reserve
+        self._token = tokens.access_token(poller.sessions, athlete_id, poller.port_factory, poller.clock)
+        self._port = poller.port_factory(self._token)
+        self._refreshed_after_401 = False
+        self.reads = 0
+
+    def __call__(self, call: Callable[[StravaPort], T]) -> T:
+        poller = self._poller
+        with transaction(poller.sessions) as session:
+            wait = budget.load(session).wait_until(poller.clock(), self._reserve)
+        if wait is not None:
+            raise BudgetSpent(wait)
+        port = self._port
+        self.reads += 1
+        try:
+            return call(port)
+        except Unauthorized:
+            if self._refreshed_after_401:
+                raise
+            self._refreshed_after_401 = True
+            self._token = tokens.access_token(
+                poller.sessions, self.athlete_id, poller.port_factory, poller.clock, rejected=self._token
+            )
+            self._port = poller.port_factory(self._token)
+            return self(call)
+        except RateLimited as error:
+            with transaction(poller.sessions) as session:
+                budget.block(session, error.reset_at, port.rate_usage, poller.clock())
+            raise
+        finally:
+            if port.rate_usage is not None:
+                with transaction(poller.sessions) as session:
+                    budget.record(session, port.rate_usage, poller.clock())
+
+
+# -- the poller ----------------------------------------------------------------------------------------------
+
+
+ProgressCallback = Callable[[datetime], None]
+
+
+class Poller:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        port_factory: StravaPortFactory,
+        notifier: Notifier,
+        ingest_config: IngestConfig,
+        clock: Clock = utc_now,
+        *,
+        interval: int | None = None,
+        interactive: bool = False,
+        scan_every: timedelta = SCAN_EVERY,
+        per_page: int = PER_PAGE,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.port_factory = port_factory
+        self.notifier = notifier
+        self.ingest_config = ingest_config
+        self.clock = clock
+        self.interval = interval or settings.strava.poll_interval
+        # Interactive commands may use the reserve the background polls leave untouched.
+        self.interactive = interactive
+        self.reserve = 0.0 if interactive else settings.strava.rate_reserve
+        self.scan_every = scan_every
+        self.per_page = per_page
+        self.overlap = timedelta(hours=settings.strava.overlap_hours)
+
+    @staticmethod
+    def poll_offset(athlete_id: int, interval: int) -> float:
+        return poll_offset(athlete_id, interval)
+
+    def due_athletes(self, now: datetime) -> list[int]:
+        """Athletes a poll would do something for now: active, not deferred, not polled within the interval;
+        and athletes who lost access but were not yet told."""
+        with transaction(self.sessions) as session:
+            spent = budget.load(session).wait_until(now, self.reserve) is not None
+            rows = session.execute(
+                select(
+                    models.Athlete.id,
+                    models.Athlete.state,
+                    models.Athlete.defer_until,
+                    models.Athlete.last_sync_at,
+                    models.Athlete.alerted_problem,
+                ).order_by(models.Athlete.id)
+            ).all()
+        due: list[int] = []
+        for athlete_id, state, defer_until, last_sync_at, alerted in rows:
+            untold = state == athlete_store.NEEDS_REAUTH and alerted != alerts.NEEDS_REAUTH
+            pollable = (
+                state == athlete_store.ACTIVE
+                and not spent
+                and (defer_until is None or defer_until <= now)
+                and (last_sync_at is None or now - last_sync_at >= timedelta(seconds=self.interval))
+            )
+            if untold or pollable:
+                due.append(athlete_id)
+        return due
+
+    def poll_all(self) -> list[PollReport]:
+        return [self.poll_athlete(athlete_id) for athlete_id in self.due_athletes(self.clock())]
+
+    def refresh_tokens(self) -> list[int]:
+        """The daemon's token job: refresh every token with fewer than 10 minutes left; returns those done."""
+        with transaction(self.sessions) as session:
+            due = tokens.expiring(session, self.clock())
+        done: list[int] = []
+        for athlete_id in due:
+            try:
+                tokens.access_token(self.sessions, athlete_id, self.port_factory, self.clock)
+            except tokens.ReauthNeeded as error:
+                self._lost_access(athlete_id, error.reason)
+            except StravaError as error:
+                log.warning("athlete %s: token refresh failed: %s", athlete_id, error)
+            else:
+                done.append(athlete_id)
+        return done
+
+    # -- one athlete -------------------------------------------------------------------------------------
+
+    def poll_athlete(
+        self,
+        athlete_id: int,
+        *,
+        scan: bool = False,
+        backfill_days: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> PollReport:
+        """Poll one athlete now. `scan` forces a full overlap scan; `backfill_days` imports that much history
+        (never notifying about old activities); `progress` is called with the start of the latest activity
+        read, so a caller can show how far through the time span the import is."""
+        report = PollReport(athlete_id)
+        now = self.clock()
+        try:
+            state = self._claim(athlete_id, now)
+        except _Skip as skip:
+            report.outcome, report.message = "skipped", str(skip)
+            return report
+        except tokens.ReauthNeeded as error:
+            self._lost_access(athlete_id, error.reason)
+            report.outcome, report.message = "needs_reauth", error.reason
+            return report
+        except _Deferred as deferred:
+            report.outcome, report.deferred_until, report.message = (
+                "deferred",
+                deferred.until,
+                deferred.reason,
+            )
+            return report
+        access: AthleteAccess | None = None
+        try:
+            access = AthleteAccess(self, athlete_id, self.reserve)
+            self._poll(access, state, report, scan=scan, backfill_days=backfill_days, progress=progress)
+        except (tokens.ReauthNeeded, StravaError, BudgetSpent) as error:
+            report.outcome, report.deferred_until, report.message = self.handle_failure(athlete_id, error)
+        finally:
+            if access is not None:
+                report.reads = access.reads
+        log.info("%s", report)
+        return report
+
+    def handle_failure(self, athlete_id: int, error: Exception) -> tuple[str, datetime | None, str]:
+        """Apply what a failed Strava call means for the athlete: (outcome, deferred until, message)."""
+        if isinstance(error, tokens.ReauthNeeded):
+            self._lost_access(athlete_id, error.reason)
+            return "needs_reauth", None, error.reason
+        if isinstance(error, Unauthorized):
+            reason = f"Strava refused a fresh access token ({error})"
+            self._lost_access(athlete_id, reason)
+            return "needs_reauth", None, reason
+        if isinstance(error, BudgetSpent | RateLimited):
+            until = error.until if isinstance(error, BudgetSpent) else error.reset_at
+            self._defer(athlete_id, until, "Strava rate limit")
+            log.warning("athlete %s: %s; Strava work resumes at %s", athlete_id, error, until.isoformat())
+            return "deferred", until, str(error)
+        if isinstance(error, ApplicationInactive):
+            until = self.clock() + INACTIVE_RETRY
+            self._defer(athlete_id, until, str(error))
+            problem = alerts.app_inactive(INACTIVE_RETRY.total_seconds() / 3600)
+            if alerts.alert_once(self.sessions, self.notifier, athlete_id, problem, self.clock()):
+                log.error("Strava answers 403 Application Inactive: %s", problem.message.body)
+            else:
+                log.info("athlete %s: Strava app still inactive; next try %s", athlete_id, until.isoformat())
+            return "app_inactive", until, str(error)
+        if isinstance(error, ClientRejected):
+            log.error("athlete %s: %s", athlete_id, error)
+        else:
+            log.warning("athlete %s: Strava call failed: %s", athlete_id, error)
+        self._failed(athlete_id, str(error))
+        return "failed", None, str(error)
+
+    def _claim(self, athlete_id: int, now: datetime) -> PollState:
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, athlete_id)
+            if athlete is None:
+                raise _Skip("unknown athlete")
+            if athlete.state == athlete_store.NEEDS_REAUTH:
+                raise tokens.ReauthNeeded(athlete_id, athlete.last_error or "Strava refused the access")
+            if athlete.state != athlete_store.ACTIVE:
+                raise _Skip(f"athlete is {athlete.state}")
+            if not self.interactive and athlete.defer_until is not None and athlete.defer_until > now:
+                raise _Deferred(athlete.defer_until, athlete.last_error or "deferred")
+            row, state = _locked_state(session, athlete_id, now)
+            if not self.interactive and state.claimed_until is not None and state.claimed_until > now:
+                raise _Skip("polled moments ago (by another instance)")
+            state.claimed_until = now + timedelta(seconds=self.interval / 2)
+            _save_state(row, state, now)
+            return state
+
+    def _poll(
+        self,
+        access: AthleteAccess,
+        state: PollState,
+        report: PollReport,
+        *,
+        scan: bool,
+        backfill_days: float | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        athlete_id = access.athlete_id
+        now = self.clock()
+        self._fetch_pending_details(access, state, report)
+        with transaction(self.sessions) as session:
+            newest = session.scalar(
+                select(func.max(models.Activity.start_date)).where(
+                    models.Activity.athlete_id == athlete_id, models.Activity.deleted_at.is_(None)
+                )
+            )
+        report.scanned = drain = bool(
+            scan or backfill_days or state.scanned_at is None or now - state.scanned_at >= self.scan_every
+        )
+        if backfill_days:
+            after = now - timedelta(days=backfill_days)
+        elif drain:
+            after = (newest or now) - self.overlap
+        else:
+            after = min(newest, now - RECENT) if newest else now - self.overlap
+        # Older than this, an activity is history: stored and classified, never notified.
+        history_before = now - self.overlap if backfill_days else None
+
+        seen: set[int] = set()
+        page = 1
+        while True:
+            items = access(partial(_list_page, after=after, page=page, per_page=self.per_page))
+            report.pages += 1
+            self._ingest_page(access, items, report, history_before)
+            seen.update(int(item["id"]) for item in items if isinstance(item.get("id"), int))
+            if items and progress is not None:
+                progress(max(_start(item) for item in items))
+            if not items or (not drain and len(items) < self.per_page):
+                break
+            page += 1
+        report.seen = len(seen)
+        self._check_vanished(access, after, seen, report)
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, athlete_id)
+            if athlete is not None:
+                athlete.last_sync_at = self.clock()
+                athlete.last_error = None
+                athlete.defer_until = None
+                athlete.updated_at = self.clock()
+            alerts.clear(session, athlete_id, alerts.APP_INACTIVE)
+            if drain:
+                row, current = _locked_state(session, athlete_id, now)
+                current.scanned_at = now
+                _save_state(row, current, now)
+
+    def _ingest_page(
+        self,
+        access: AthleteAccess,
+        items: Sequence[Json],
+        report: PollReport,
+        history_before: datetime | None,
+    ) -> None:
+        needing_detail: list[int] = []
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, access.athlete_id)
+            if athlete is None:
+                return
+            for item in items:
+                result = self._ingest(session, athlete, item, report, history_before)
+                if result is not None and result.needs_detail:
+                    needing_detail.append(result.activity_id)
+            newest = max(items, key=_start, default=None)
+            if newest is not None:
+                _update_zone(athlete, newest)
+            if needing_detail:
+                row, state = _locked_state(session, access.athlete_id, self.clock())
+                for activity_id in needing_detail:
+                    state.pending_details.setdefault(activity_id, self.clock())
+                _save_state(row, state, self.clock())
+        for activity_id in needing_detail:
+            self._fetch_detail(access, activity_id, report)
+
+    def _ingest(
+        self,
+        session: Session,
+        athlete: models.Athlete,
+        raw: Json,
+        report: PollReport,
+        history_before: datetime | None,
+    ) -> IngestResult | None:
+        activity_id = raw.get("id")
+        try:
+            backfill = history_before is not None and _start(raw) < history_before
+            with session.begin_nested():
+                result = ingest_activity(
+                    session, athlete, raw, self.ingest_config, self.clock(), backfill=backfill
+                )
+        except (InputError, KeyError, ValueError) as error:
+            log.warning("athlete %s: activity %s skipped: %s", athlete.id, activity_id, error)
+            if isinstance(activity_id, int):
+                report.skipped_invalid.append(activity_id)
+            return None
+        if result.changed:
+            report.results.append(result)
+        return result
+
+    def _fetch_detail(self, access: AthleteAccess, activity_id: int, report: PollReport) -> None:
+        """Read the DetailedActivity and ingest it; the pending mark goes in the same transaction."""
+        try:
+            detail: Json | None = access(lambda port: port.get_activity(activity_id))
+        except NotFound:
+            detail = None
+        report.details += 1
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            row, state = _locked_state(session, access.athlete_id, now)
+            if detail is None:
+                delete_activity(session, activity_id, now)
+                report.deleted.append(activity_id)
+            elif detail.get("resource_state") == -1:
+                first = state.pending_details.get(activity_id, now)
+                if now - first < PENDING_DETAIL_TTL:
+                    state.pending_details[activity_id] = first
+                    _save_state(row, state, now)
+                    return
+                log.warning(
+                    "activity %s: still processing on Strava after a day; detail given up", activity_id
+                )
+            else:
+                athlete = session.get(models.Athlete, access.athlete_id)
+                if athlete is not None:
+                    self._ingest(session, athlete, detail, report, None)
+            state.pending_details.pop(activity_id, None)
+            _save_state(row, state, now)
+
+    def _fetch_pending_details(self, access: AthleteAccess, state: PollState, report: PollReport) -> None:
+        for activity_id in sorted(state.pending_details):
+            self._fetch_detail(access, activity_id, report)
+
+    def _check_vanished(
+        self, access: AthleteAccess, after: datetime, seen: set[int], report: PollReport
+    ) -> None:
+        """Activities we hold in the window just read that Strava no longer listed: confirm, then delete."""
+        with transaction(self.sessions) as session:
+            known = set(
+                session.scalars(
+                    select(models.Activity.id).where(
+                        models.Activity.athlete_id == access.athlete_id,
+                        models.Activity.deleted_at.is_(None),
+                        models.Activity.start_date > after,
+                    )
+                )
+            )
+        vanished = sorted(known - seen - set(report.deleted))
+        if len(vanished) > MAX_VANISHED_CHECKS:
+            log.warning(
+                "athlete %s: %d activities missing from Strava's list; checking %d now, the rest next poll",
+                access.athlete_id,
+                len(vanished),
+                MAX_VANISHED_CHECKS,
+            )
+        for activity_id in vanished[:MAX_VANISHED_CHECKS]:
+            self._fetch_detail(access, activity_id, report)
+
+    # -- outcomes ----------------------------------------------------------------------------------------
+
+    def _defer(self, athlete_id: int, until: datetime, reason: str) -> None:
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, athlete_id)
+            if athlete is not None:
+                athlete.defer_until = until
+                athlete.last_error = reason
+                athlete.updated_at = self.clock()
+
+    def _failed(self, athlete_id: int, reason: str) -> None:
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, athlete_id)
+            if athlete is not None:
+                athlete.last_error = reason
+                athlete.updated_at = self.clock()
+
+    def _lost_access(self, athlete_id: int, reason: str) -> None:
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, athlete_id)
+            if athlete is None:
+                return
+            if athlete.state == athlete_store.ACTIVE:
+                athlete.access_token = athlete.refresh_token = None
+                athlete.token_expires_at = None
+                athlete_store.set_state(athlete, athlete_store.NEEDS_REAUTH, self.clock(), error=reason)
+            name = athlete.name
+        alerts.alert_once(
+            self.sessions,
+            self.notifier,
+            athlete_id,
+            alerts.needs_reauth(name, athlete_id, reason),
+            self.clock(),
+        )
+
+
+class _Deferred(Exception):
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
+
+
+def _list_page(port: StravaPort, *, after: datetime, page: int, per_page: int) -> list[Json]:
+    return port.list_activities(after=after, page=page, per_page=per_page)
+
+
+def _start(raw: Json) -> datetime:
+    value = raw.get("start_date")
+    if not isinstance(value, str):
+        return datetime.min.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _update_zone(athlete: models.Athlete, newest: Json) -> None:
+    """The athlete's zone follows their newest activity (used when a reminder has no activity zone)."""
+    raw = newest.get("timezone")
+    if not isinstance(raw, str) or not raw.strip():
+        return
+    try:
+        zone = parse_timezone(raw, "timezone")
+    except InputError:
+        return
+    if athlete.timezone != zone:
+        athlete.timezone = zone

@@ -1,0 +1,1 @@
+"""Test doubles: faithful local stand-ins for the services the scheduler talks to."""

@@ -1,0 +1,272 @@
+"""The dispatcher against a real database (SQLite and PostgreSQL) with the in-memory notifier."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, event, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.dispatch.backoff import Backoff
+from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.notify.memory import MemoryNotifier
+from scheduler.settings import DispatchSettings
+from scheduler.store import models
+from scheduler.store.db import transaction
+from tests.doubles.outbox_seed import FakeClock, add_activity, add_athlete, add_reminders, deliveries, reminder
+
+T0 = datetime(2026, 5, 3, 14, 0, tzinfo=UTC)
+NO_JITTER = Backoff(first=timedelta(seconds=30), factor=2, maximum=timedelta(minutes=10), jitter=0)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def notifier() -> MemoryNotifier:
+    return MemoryNotifier()
+
+
+@pytest.fixture
+def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    add_athlete(sessions, T0, athlete_id=1)
+    add_activity(sessions, T0, activity_id=100, athlete_id=1)
+    return sessions
+
+
+def make(
+    sessions: sessionmaker[Session],
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+    instance: str = "a",
+    **settings: int,
+) -> Dispatcher:
+    config = DispatchSettings(**{"lease_seconds": 60, "max_attempts": 3, "batch_size": 50, "workers": 4, **settings})
+    return Dispatcher(sessions, notifier, config, instance, clock, backoff=NO_JITTER)
+
+
+def test_a_due_reminder_is_sent_once_and_logged(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(minutes=1))
+    dispatcher = make(seeded, notifier, clock)
+
+    report = dispatcher.run_once()
+    again = dispatcher.run_once()
+
+    assert (report.claimed, report.sent) == (1, 1)
+    assert again.claimed == 0
+    assert [m.title for m in notifier.messages] == ["Ice now — Harbourfront 10K #0"]
+    assert notifier.messages[0].tags == ("urgent",)
+    row = reminder(seeded, rid)
+    assert (row.status, row.sent_at, row.attempts, row.leased_by, row.lease_until) == ("sent", T0, 1, None, None)
+    [delivery] = deliveries(seeded, rid)
+    assert delivery.ok and delivery.instance == "a" and delivery.attempt == 1
+    assert delivery.results == [{"destination": "memory://default", "ok": True, "error": None}]
+
+
+def test_nothing_is_sent_before_it_is_due_and_the_wake_up_time_is_known(seeded, notifier, clock) -> None:
+    due = T0 + timedelta(hours=6)
+    add_reminders(seeded, T0, 1, activity_id=100, due_at=due)
+    dispatcher = make(seeded, notifier, clock)
+
+    assert dispatcher.run_once().claimed == 0
+    assert dispatcher.next_due_at() == due
+
+    clock.set(due)
+    assert dispatcher.run_once().sent == 1
+    assert dispatcher.next_due_at() is None
+
+
+def test_a_reminder_past_its_window_expires_and_is_never_sent(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(hours=4), useful_for=timedelta(hours=3))
+    report = make(seeded, notifier, clock).run_once()
+
+    assert (report.expired, report.claimed) == (1, 0)
+    assert notifier.attempts == 0
+    row = reminder(seeded, rid)
+    assert row.status == "expired"
+    assert row.last_error == "its window closed before it could be sent"
+
+
+def test_failures_back_off_exponentially_then_succeed(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+    dispatcher = make(seeded, notifier, clock)
+    notifier.fail(times=2, error="HTTP 500")
+
+    first = dispatcher.run_once()
+    row = reminder(seeded, rid)
+    assert first.retrying == 1
+    assert (row.status, row.attempts, row.last_error) == ("planned", 1, "memory://default: HTTP 500")
+    assert row.available_at == T0 + timedelta(seconds=30)
+    assert dispatcher.next_due_at() == T0 + timedelta(seconds=30)
+
+    clock.advance(seconds=29)
+    assert dispatcher.run_once().claimed == 0  # not before its backoff
+
+    clock.set(dispatcher.next_due_at())  # type: ignore[arg-type]
+    assert dispatcher.run_once().retrying == 1
+    assert reminder(seeded, rid).available_at == clock.now + timedelta(seconds=60)  # doubled
+
+    clock.set(dispatcher.next_due_at())  # type: ignore[arg-type]
+    assert dispatcher.run_once().sent == 1
+    row = reminder(seeded, rid)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
+    assert [d.ok for d in deliveries(seeded, rid)] == [False, False, True]
+    assert len(notifier.messages) == 1
+
+
+def test_it_gives_up_after_max_attempts(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+    dispatcher = make(seeded, notifier, clock, max_attempts=2)
+    notifier.fail(error="refused")
+
+    dispatcher.run_once()
+    clock.set(dispatcher.next_due_at())  # type: ignore[arg-type]
+    report = dispatcher.run_once()
+
+    row = reminder(seeded, rid)
+    assert report.failed == 1
+    assert row.status == "failed"
+    assert row.last_error == "memory://default: refused; gave up after 2 attempts"
+    assert dispatcher.next_due_at() is None
+    assert len(deliveries(seeded, rid)) == 2
+
+
+def test_a_retry_that_would_land_after_expiry_fails_now(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0, useful_for=timedelta(seconds=20))
+    notifier.fail(error="refused")
+
+    report = make(seeded, notifier, clock, max_attempts=5).run_once()
+
+    row = reminder(seeded, rid)
+    assert report.failed == 1
+    assert row.status == "failed"
+    assert "the next attempt would fall after the step's expiry" in (row.last_error or "")
+
+
+def test_a_notifier_that_raises_counts_as_a_failed_attempt(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+    notifier.raise_next(RuntimeError("json://user:hunter2@host boom"))
+
+    report = make(seeded, notifier, clock).run_once()
+
+    row = reminder(seeded, rid)
+    assert report.retrying == 1
+    assert row.status == "planned"
+    assert row.last_error == "(notifier): notifier raised RuntimeError"
+    assert "hunter2" not in str(deliveries(seeded, rid)[0].results)
+
+
+def test_the_athletes_own_urls_are_passed_to_the_notifier(sessions, notifier, clock) -> None:
+    add_athlete(sessions, T0, athlete_id=2, notify_urls=["ntfy://ntfy.sh/ada"])
+    add_activity(sessions, T0, activity_id=200, athlete_id=2)
+    add_reminders(sessions, T0, 1, activity_id=200, athlete_id=2)
+
+    make(sessions, notifier, clock).run_once()
+
+    assert [s.destinations for s in notifier.sent] == [("ntfy://ntfy.sh/ada",)]
+
+
+def test_a_pass_claims_at_most_batch_size_soonest_first(seeded, notifier, clock) -> None:
+    dues = [T0 - timedelta(minutes=n) for n in range(5)]
+    add_reminders(seeded, T0, 5, activity_id=100, due_at=dues)
+    dispatcher = make(seeded, notifier, clock, batch_size=2, workers=1)
+
+    assert dispatcher.run_once().claimed == 2
+    assert sorted(m.title for m in notifier.messages) == ["Ice now — Harbourfront 10K #3", "Ice now — Harbourfront 10K #4"]
+
+
+def test_a_live_lease_is_respected_and_a_lapsed_one_is_taken_over(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+    with transaction(seeded) as session:  # another instance holds it, as if it had crashed mid-send
+        session.execute(
+            update(models.Reminder)
+            .where(models.Reminder.id == rid)
+            .values(status="sending", leased_by="dead", lease_until=T0 + timedelta(seconds=60))
+        )
+    dispatcher = make(seeded, notifier, clock)
+
+    assert dispatcher.run_once().claimed == 0
+    assert dispatcher.next_due_at() == T0 + timedelta(seconds=60)
+
+    clock.advance(seconds=60)
+    assert dispatcher.run_once().sent == 1
+    assert reminder(seeded, rid).status == "sent"
+
+
+def test_an_outcome_after_the_lease_lapsed_does_not_overwrite_the_new_holder(seeded, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+
+    class SlowNotifier(MemoryNotifier):
+        def send(self, message, athlete_urls=()):  # type: ignore[no-untyped-def]
+            # While this send is in progress the lease runs out and instance "b" takes the row.
+            clock.advance(seconds=61)
+            with transaction(seeded) as session:
+                session.execute(
+                    update(models.Reminder)
+                    .where(models.Reminder.id == rid)
+                    .values(leased_by="b", lease_until=clock.now + timedelta(seconds=60))
+                )
+            return super().send(message, athlete_urls)
+
+    report = make(seeded, SlowNotifier(), clock).run_once()
+
+    row = reminder(seeded, rid)
+    assert report.lease_lost == 1
+    assert (row.status, row.leased_by) == ("sending", "b")
+    assert len(deliveries(seeded, rid)) == 1  # the attempt itself is still on record
+
+
+def test_release_gives_leases_back_for_another_instance_at_once(seeded, notifier, clock) -> None:
+    add_reminders(seeded, T0, 3, activity_id=100)
+    with transaction(seeded) as session:
+        session.execute(
+            update(models.Reminder).values(status="sending", leased_by="a", lease_until=T0 + timedelta(seconds=60))
+        )
+    leaving = make(seeded, notifier, clock, instance="a")
+    staying = make(seeded, notifier, clock, instance="b")
+
+    assert staying.run_once().claimed == 0
+    assert leaving.release() == 3
+    assert leaving.run_once().claimed == 0  # a released dispatcher claims nothing more
+    assert staying.run_once().sent == 3
+
+
+def test_two_dispatchers_in_threads_send_each_reminder_once(seeded, notifier, clock) -> None:
+    add_reminders(seeded, T0, 60, activity_id=100)
+    dispatchers = [make(seeded, notifier, clock, instance=name, batch_size=7) for name in ("a", "b", "c")]
+
+    def drain(dispatcher: Dispatcher) -> None:
+        while dispatcher.run_once().claimed:
+            pass
+
+    threads = [threading.Thread(target=drain, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    titles = [m.title for m in notifier.messages]
+    assert len(titles) == 60
+    assert len(set(titles)) == 60
+
+
+def test_a_pass_with_nothing_due_is_two_statements(seeded, notifier, clock, engine: Engine) -> None:
+    add_reminders(seeded, T0, 200, activity_id=100, due_at=T0 + timedelta(hours=8))
+    dispatcher = make(seeded, notifier, clock)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        report = dispatcher.run_once()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert report.claimed == 0
+    assert [s for s in statements if s not in ("BEGIN",)] == ["UPDATE", "UPDATE"]
