@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.store import migrate
 from scheduler.store.db import make_engine, make_sessionmaker
 
+pytest_plugins = ["tests.doubles.strava_fixtures"]
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

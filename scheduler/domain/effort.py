@@ -20,7 +20,9 @@ and later ones only settle what earlier ones left open:
    history: see `load.py`): ≥ 89% race level, ≥ 84% hard, ≥ 80% moderate; when the athlete's recent runs
    give a typical average HR, the level is also capped by the ratio to it (≥ 1.15 race, ≥ 1.08 hard,
    ≥ 1.04 moderate), so that a max HR estimated from easy runs only cannot make every run look hard.
-   A hard heart rate at an easy pace on the flat (heat, illness, a glitching strap) counts as moderate.
+   Heart rate and pace disagreeing on the flat counts as moderate: a hard heart rate at an easy pace (heat,
+   illness, a glitching strap), or an easy average heart rate at a pace ≥ 10% faster than easy (a workout's
+   warm-up and recoveries pull its average down).
 5. Pace (climb-adjusted) relative to the athlete's easy pace over the last 42 days, when there is no heart
    rate: ≥ 15% faster race level, ≥ 10% hard, ≥ 5% moderate.
 6. Duration and distance relative to the athlete: long when ≥ 75 min and ≥ 1.5× the median run of the last
@@ -42,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from itertools import groupby
 
 from scheduler.domain.activity import Activity
 from scheduler.domain.history import Baseline, RunWindow, adjusted_pace, baseline_of
@@ -116,10 +119,13 @@ def classify_series(activities: Sequence[Activity], profile: AthleteProfile) -> 
     order = sorted(range(len(activities)), key=lambda i: activities[i].start_date)
     results: dict[int, Classification] = {}
     window = RunWindow()
-    for i in order:
-        activity = activities[i]
-        results[i] = classify_with_baseline(activity, window.baseline(activity.start_date), profile)
-        window.add(activity)
+    for _, same_start in groupby(order, key=lambda i: activities[i].start_date):
+        group = list(same_start)  # activities starting together are not each other's history
+        baseline = window.baseline(activities[group[0]].start_date)
+        for i in group:
+            results[i] = classify_with_baseline(activities[i], baseline, profile)
+        for i in group:
+            window.add(activities[i])
     return [results[i] for i in range(len(activities))]
 
 
@@ -157,11 +163,14 @@ def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | Non
     hilly = activity.distance > 0 and activity.total_elevation_gain / (activity.distance / 1000) > HILLY_METRES_PER_KM
     hr_level, hr_reason = _heart_rate_level(activity, baseline, scale)
     pace_level, pace_reason = _pace_level(activity, baseline, hilly)
-    level, reasons = hr_level, tuple(r for r in (hr_reason,) if r)
+    level, reasons = hr_level, tuple(r for r in (hr_reason, pace_reason) if r)
     if hr_level is None:
-        level, reasons = pace_level, tuple(r for r in (pace_reason,) if r)
+        level = pace_level
     elif hr_level >= Level.HARD and pace_level == Level.EASY and not hilly and pace_reason:
         level, reasons = Level.MODERATE, (f"{hr_reason}, yet", pace_reason)
+    elif hr_level == Level.EASY and pace_level is not None and pace_level >= Level.HARD and not hilly:
+        # Warm-up, recoveries and cool-down pull a workout's average HR down; its pace still shows.
+        level, reasons = Level.MODERATE, (f"{hr_reason}, yet", pace_reason or "")
     race_distance = _race_distance(activity.distance)
     distance_reason = (
         f"{activity.distance / 1000:.2f} km is a standard {race_distance} race distance" if race_distance else None
@@ -248,6 +257,8 @@ def _by_words(activity: Activity, signals: _Signals) -> _Verdict | None:
             reading, source = described, "description"
 
     def says(found: Found) -> str:
+        if found.cue == Cue.WORKOUT:  # "Tempo, @ T" says more than either alone
+            return f"{source} mentions {reading.all_of(Cue.WORKOUT)}"
         return f"{source} mentions {found.text}"
 
     race, workout, long = _strongest(reading, Cue.RACE), _strongest(reading, Cue.WORKOUT), reading.first(Cue.LONG)

@@ -87,7 +87,12 @@ class RunWindow:
             self._peaks.append((activity.start_date, peak))
 
     def baseline(self, before: datetime) -> Baseline:
-        """Figures from the runs that started before `before` (older runs fall out of the window for good)."""
+        """Figures from the runs added so far, as they stood at `before`; older runs fall out for good.
+
+        Ask before adding the runs that start at `before` (they are not each other's history).
+        """
+        if self._last_start is not None and self._last_start >= before:
+            raise ValueError("RunWindow.baseline must be asked before adding runs that start at or after it")
         while self._recent and self._recent[0].start_date < before - PACE_WINDOW:
             self._recent.popleft()
         while self._hr_starts and self._hr_starts[0] < before - MAX_HR_WINDOW:
@@ -95,13 +100,8 @@ class RunWindow:
         while self._peaks and self._peaks[0][0] < before - MAX_HR_WINDOW:
             self._peaks.popleft()
         # The peaks deque decreases in value and increases in time: its front is the window's maximum.
-        highest = self._peaks[0][1] if self._peaks and self._peaks[0][0] < before else None
-        hr_runs = len(self._hr_starts)
-        for start in reversed(self._hr_starts):  # only runs sharing the activity's start time are skipped
-            if start < before:
-                break
-            hr_runs -= 1
-        return _baseline([a for a in self._recent if a.start_date < before], before, highest, hr_runs)
+        highest = self._peaks[0][1] if self._peaks else None
+        return _baseline(list(self._recent), before, highest, len(self._hr_starts))
 
 
 def baseline_of(history: Iterable[Activity], before: datetime) -> Baseline:

@@ -16,7 +16,7 @@ Cues:
 
 A weaker race signal comes from event-like context (`event_context`): a distance with a finish time or a
 proper name ("Toronto Yonge 10K", "Shamrock Shuffle 8K 31:40"), or a race-ish word with a place or a distance
-("Carrera de la Mujer", "Stadtlauf 10 km", "Zevenheuvelenloop 15 km").
+("Carrera de la Mujer", "Stadtlauf 10 km", "Zevenheuvelenloop 15 km"), or "at the 10K".
 
 Strava's automatic names ("Morning Run", "Morgenlauf", "Carrera matutina" …) carry no signal at all.
 """
@@ -218,6 +218,7 @@ _TRAINING_COMPOUNDS = frozenset(
 )
 _DISTANCE = re.compile(rf"\b{_DIST}|\b(?:hm|half|10 ?mile|5 ?mile)\b", re.IGNORECASE)
 _FINISH_TIME = re.compile(r"(?<![@x×/:\d])\b\d{1,2}:\d{2}(?::\d{2})?\b(?!\s*/|\s*(?:min)?\s*(?:/|per)\s*(?:km|mi))")
+_AT_EVENT = re.compile(rf"\bat (?:the )?(?:{_DIST}|half|hm)", re.IGNORECASE)
 _PLACE_LINK = re.compile(r"\b(?:de|des|du|del|della|di|do|da|dos|das|van|von)\s+(?:la |le |l')?[A-ZÀ-Ý]")
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][\w'’.-]*")
 # Words that start many training names capitalised and say nothing about an event.
@@ -246,6 +247,7 @@ class Found:
     cue: Cue
     text: str  # as written in the name
     weak: bool = False
+    at: int = 0  # where in the name, to report cues in the order the athlete wrote them
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +260,10 @@ class NameReading:
 
     def first(self, cue: Cue) -> Found | None:
         return next((f for f in self.found if f.cue == cue), None)
+
+    def all_of(self, cue: Cue) -> str:
+        """Every text that carried `cue`, in the order written: "Intervalle, 5x1000"."""
+        return ", ".join(f.text for f in sorted(self.found, key=lambda f: f.at) if f.cue == cue)
 
     @property
     def decisive(self) -> bool:
@@ -286,13 +292,13 @@ def read_name(text: str) -> NameReading:
                 continue
             if pattern.cue != Cue.NEUTRAL:
                 said = original[match.start() : match.end()].strip().rstrip(",.;:-")
-                found.append(Found(pattern.cue, said, pattern.weak))
+                found.append(Found(pattern.cue, said, pattern.weak, match.start()))
             work = work[: match.start()] + " " * (match.end() - match.start()) + work[match.end() :]
     # The original text with every claimed character blanked: what is left for context to speak.
     unclaimed = "".join(" " if w == " " else o for o, w in zip(original, work, strict=True))
     event = event_context(unclaimed)
     if event is not None:
-        found.append(Found(Cue.RACE, event, weak=True))
+        found.append(Found(Cue.RACE, event, weak=True, at=len(text)))
     return NameReading(automatic=False, found=tuple(found))
 
 
@@ -314,6 +320,8 @@ def event_context(unclaimed: str) -> str | None:
         pieces = [event_word.group(0)] + ([distance.group(0)] if distance else [])
     elif distance and proper:
         pieces = [proper, distance.group(0)]
+    elif at_event := _AT_EVENT.search(unclaimed):
+        pieces = [at_event.group(0)]
     return " ".join(pieces) if pieces else None
 
 
@@ -321,7 +329,8 @@ def _proper_noun(unclaimed: str) -> str | None:
     """A capitalised word left unclaimed that is not ordinary running vocabulary: likely a place or event."""
     for match in _WORD.finditer(unclaimed):
         word = match.group(0)
-        if not word[0].isupper() or word.lower().strip(".") in _VOCABULARY:
+        plain = word.lower().strip(".")
+        if not word[0].isupper() or plain in _VOCABULARY or plain in _TRAINING_COMPOUNDS:
             continue
         if len(word) <= 3 and word.isupper():  # abbreviations such as "WU", "LR", "AM"
             continue

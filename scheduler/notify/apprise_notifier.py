@@ -144,10 +144,6 @@ class AppriseNotifier:
         return services, invalid
 
     def _notify(self, services: Sequence[Any], rendering: Rendering) -> list[DestinationResult]:
-        secrets: dict[str, frozenset[str]] = {}
-        for service in services:
-            public = service.url(privacy=True)
-            secrets[public] = secrets.get(public, frozenset()) | _secret_parts(service)
         bundle = apprise.Apprise(asset=self._asset)
         for service in services:
             bundle.add(service)
@@ -162,7 +158,7 @@ class AppriseNotifier:
                     ok=bool(service_result),
                     error=None
                     if service_result
-                    else _error_text(service_result, secrets.get(service_result.url, ())),
+                    else _error_text(service_result, _secrets(service_result.url, services)),
                 )
                 for service_result in outcome
             ]
@@ -173,7 +169,10 @@ class AppriseNotifier:
                     or f"apprise refused the message ({outcome.status.name})"
                 )
                 results = [
-                    DestinationResult(url, False, _scrub(reason, parts)) for url, parts in secrets.items()
+                    DestinationResult(
+                        service.url(privacy=True), False, _scrub(reason, _secret_parts(service))
+                    )
+                    for service in services
                 ]
         return results
 
@@ -198,6 +197,15 @@ def _error_text(service_result: Any, secrets: Iterable[str]) -> str:
 def _last_problem(entries: Iterable[Any]) -> str | None:
     problems = [entry.message for entry in entries if entry.level in ("WARNING", "ERROR", "CRITICAL")]
     return problems[-1] if problems else None
+
+
+def _secrets(public_url: str, services: Sequence[Any]) -> frozenset[str]:
+    # Only computed for a failed destination: an error message may quote parts of its full URL.
+    parts: frozenset[str] = frozenset()
+    for service in services:
+        if service.url(privacy=True) == public_url:
+            parts |= _secret_parts(service)
+    return parts
 
 
 def _secret_parts(service: Any) -> frozenset[str]:

@@ -139,6 +139,8 @@ class StravaClient:
             )
             api.api_url = self._config.api_url
             api.oauth_url = self._config.oauth_url
+            # Under stravalib's logger name, so the daemon's logging setup treats it as stravalib's.
+            api.log = logging.getLogger("stravalib.protocol.ApiV3")
             self._api = api
         return self._api
 

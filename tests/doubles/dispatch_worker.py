@@ -32,11 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=0.25, help="longest sleep between two passes")
     parser.add_argument("--deadline", type=float, default=120.0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=f"{args.instance} %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format=f"{args.instance} %(levelname)s %(message)s"
+    )
 
     engine = make_engine(args.database_url)
     settings = DispatchSettings(lease_seconds=args.lease, batch_size=args.batch_size, workers=args.workers)
-    dispatcher = Dispatcher(make_sessionmaker(engine), AppriseNotifier([args.apprise_url]), settings, args.instance)
+    dispatcher = Dispatcher(
+        make_sessionmaker(engine), AppriseNotifier([args.apprise_url]), settings, args.instance
+    )
     totals = {"claimed": 0, "sent": 0, "retrying": 0, "failed": 0, "lease_lost": 0, "deferred": 0}
     stop_at = time.monotonic() + args.deadline
     code = 3

@@ -77,11 +77,7 @@ def add_reminders(
     **fields: Any,
 ) -> list[int]:
     """`count` reminders of one activity; `title` may mention {n}, the reminder's index."""
-    dues = (
-        list(due_at)
-        if isinstance(due_at, Sequence)
-        else [due_at if due_at is not None else now] * count
-    )
+    dues = list(due_at) if isinstance(due_at, Sequence) else [due_at if due_at is not None else now] * count
     rows = [
         {
             "activity_id": activity_id,

@@ -30,6 +30,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered (0: it never answered)
+    at: float  # time.time() when the request had been read
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -66,7 +67,9 @@ class HttpReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="http-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="http-receiver", daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -134,6 +137,7 @@ class HttpReceiver:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
+        arrived = time.time()
         with self._script.lock:
             hang, delay = self._script.hang, self._script.delay
             status = 200
@@ -141,7 +145,7 @@ class HttpReceiver:
                 self._script.failures_left -= 1
                 status = self._script.failure_status
         if hang:
-            self._record(handler, body, 0)
+            self._record(handler, body, 0, arrived)
             self._stopping.wait()  # hold the connection open, unanswered, until the receiver stops
             return
         if delay:
@@ -152,10 +156,10 @@ class HttpReceiver:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
-        self._record(handler, body, status)
+        self._record(handler, body, status, arrived)
 
-    def _record(self, handler: BaseHTTPRequestHandler, body: bytes, status: int) -> None:
-        request = Request(handler.command, handler.path, dict(handler.headers.items()), body, status)
+    def _record(self, handler: BaseHTTPRequestHandler, body: bytes, status: int, arrived: float) -> None:
+        request = Request(handler.command, handler.path, dict(handler.headers.items()), body, status, arrived)
         with self._script.lock:
             self._requests.append(request)
             self._script.lock.notify_all()
@@ -243,7 +247,9 @@ class SmtpReceiver:
             while len(self._mails) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"expected {count} mail(s) within {timeout} s, got {len(self._mails)}")
+                    raise AssertionError(
+                        f"expected {count} mail(s) within {timeout} s, got {len(self._mails)}"
+                    )
                 self._changed.wait(left)
             return list(self._mails)
 

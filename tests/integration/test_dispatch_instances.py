@@ -83,7 +83,9 @@ def received_indexes(receiver: HttpReceiver) -> Counter[int]:
 
 def statuses(sessions: sessionmaker[Session]) -> dict[str, int]:
     with sessions() as session:
-        rows = session.execute(select(models.Reminder.status, func.count()).group_by(models.Reminder.status)).all()
+        rows = session.execute(
+            select(models.Reminder.status, func.count()).group_by(models.Reminder.status)
+        ).all()
     return {status: count for status, count in rows}
 
 

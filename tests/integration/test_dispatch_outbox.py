@@ -15,7 +15,14 @@ from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import DispatchSettings
 from scheduler.store import models
 from scheduler.store.db import transaction
-from tests.doubles.outbox_seed import FakeClock, add_activity, add_athlete, add_reminders, deliveries, reminder
+from tests.doubles.outbox_seed import (
+    FakeClock,
+    add_activity,
+    add_athlete,
+    add_reminders,
+    deliveries,
+    reminder,
+)
 
 T0 = datetime(2026, 5, 3, 14, 0, tzinfo=UTC)
 NO_JITTER = Backoff(first=timedelta(seconds=30), factor=2, maximum=timedelta(minutes=10), jitter=0)
@@ -45,7 +52,9 @@ def make(
     instance: str = "a",
     **settings: int,
 ) -> Dispatcher:
-    config = DispatchSettings(**{"lease_seconds": 60, "max_attempts": 3, "batch_size": 50, "workers": 4, **settings})
+    config = DispatchSettings(
+        **{"lease_seconds": 60, "max_attempts": 3, "batch_size": 50, "workers": 4, **settings}
+    )
     return Dispatcher(sessions, notifier, config, instance, clock, backoff=NO_JITTER)
 
 
@@ -61,7 +70,13 @@ def test_a_due_reminder_is_sent_once_and_logged(seeded, notifier, clock) -> None
     assert [m.title for m in notifier.messages] == ["Ice now — Harbourfront 10K #0"]
     assert notifier.messages[0].tags == ("urgent",)
     row = reminder(seeded, rid)
-    assert (row.status, row.sent_at, row.attempts, row.leased_by, row.lease_until) == ("sent", T0, 1, None, None)
+    assert (row.status, row.sent_at, row.attempts, row.leased_by, row.lease_until) == (
+        "sent",
+        T0,
+        1,
+        None,
+        None,
+    )
     [delivery] = deliveries(seeded, rid)
     assert delivery.ok and delivery.instance == "a" and delivery.attempt == 1
     assert delivery.results == [{"destination": "memory://default", "ok": True, "error": None}]
@@ -81,7 +96,9 @@ def test_nothing_is_sent_before_it_is_due_and_the_wake_up_time_is_known(seeded, 
 
 
 def test_a_reminder_past_its_window_expires_and_is_never_sent(seeded, notifier, clock) -> None:
-    [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(hours=4), useful_for=timedelta(hours=3))
+    [rid] = add_reminders(
+        seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(hours=4), useful_for=timedelta(hours=3)
+    )
     report = make(seeded, notifier, clock).run_once()
 
     assert (report.expired, report.claimed) == (1, 0)
@@ -176,7 +193,10 @@ def test_a_pass_claims_at_most_batch_size_soonest_first(seeded, notifier, clock)
     dispatcher = make(seeded, notifier, clock, batch_size=2, workers=1)
 
     assert dispatcher.run_once().claimed == 2
-    assert sorted(m.title for m in notifier.messages) == ["Ice now — Harbourfront 10K #3", "Ice now — Harbourfront 10K #4"]
+    assert sorted(m.title for m in notifier.messages) == [
+        "Ice now — Harbourfront 10K #3",
+        "Ice now — Harbourfront 10K #4",
+    ]
 
 
 def test_a_live_lease_is_respected_and_a_lapsed_one_is_taken_over(seeded, notifier, clock) -> None:
@@ -224,7 +244,9 @@ def test_release_gives_leases_back_for_another_instance_at_once(seeded, notifier
     add_reminders(seeded, T0, 3, activity_id=100)
     with transaction(seeded) as session:
         session.execute(
-            update(models.Reminder).values(status="sending", leased_by="a", lease_until=T0 + timedelta(seconds=60))
+            update(models.Reminder).values(
+                status="sending", leased_by="a", lease_until=T0 + timedelta(seconds=60)
+            )
         )
     leaving = make(seeded, notifier, clock, instance="a")
     staying = make(seeded, notifier, clock, instance="b")

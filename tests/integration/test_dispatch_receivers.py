@@ -12,7 +12,14 @@ from scheduler.dispatch.backoff import Backoff
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.notify.apprise_notifier import AppriseNotifier
 from scheduler.settings import DispatchSettings
-from tests.doubles.outbox_seed import FakeClock, add_activity, add_athlete, add_reminders, deliveries, reminder
+from tests.doubles.outbox_seed import (
+    FakeClock,
+    add_activity,
+    add_athlete,
+    add_reminders,
+    deliveries,
+    reminder,
+)
 from tests.doubles.receivers import HttpReceiver, SmtpReceiver
 
 T0 = datetime(2026, 5, 3, 14, 0, tzinfo=UTC)
@@ -31,7 +38,9 @@ def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     return sessions
 
 
-def dispatcher(sessions: sessionmaker[Session], url: str, clock: FakeClock, max_attempts: int = 5) -> Dispatcher:
+def dispatcher(
+    sessions: sessionmaker[Session], url: str, clock: FakeClock, max_attempts: int = 5
+) -> Dispatcher:
     settings = DispatchSettings(lease_seconds=60, max_attempts=max_attempts, batch_size=10, workers=2)
     return Dispatcher(sessions, AppriseNotifier([url]), settings, "test", clock, backoff=Backoff(jitter=0))
 

@@ -27,7 +27,9 @@ ICE = Message(
     ),
     tags=("urgent",),
 )
-FOAM_ROLL = Message(title="Foam roll — Harbourfront 10K", body="Quads, hamstrings, calves.", tags=("routine",))
+FOAM_ROLL = Message(
+    title="Foam roll — Harbourfront 10K", body="Quads, hamstrings, calves.", tags=("routine",)
+)
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 
 

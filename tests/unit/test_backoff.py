@@ -16,7 +16,8 @@ PLAIN = Backoff(first=timedelta(seconds=30), factor=2, maximum=timedelta(minutes
 
 
 @pytest.mark.parametrize(
-    ("failures", "seconds"), [(1, 30), (2, 60), (3, 120), (4, 240), (5, 480), (6, 600), (40, 600), (10_000, 600)]
+    ("failures", "seconds"),
+    [(1, 30), (2, 60), (3, 120), (4, 240), (5, 480), (6, 600), (40, 600), (10_000, 600)],
 )
 def test_delay_doubles_up_to_the_cap(failures: int, seconds: float) -> None:
     assert PLAIN.delay(failures) == timedelta(seconds=seconds)

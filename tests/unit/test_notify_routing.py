@@ -23,7 +23,12 @@ FALLBACK_ALL = "no destination is tagged {} and none is untagged; sending to eve
         ([PUSH, PLAIN, ALWAYS], ("routine",), (1, 2), FALLBACK_UNTAGGED.format("routine")),
         ([PUSH, EMAIL], ("other",), (0, 1), FALLBACK_ALL.format("other")),
         ([PUSH, ALWAYS], ("urgent",), (0, 1), None),
-        ([PLAIN, PLAIN], ("urgent",), (0, 1), None),  # nothing tagged: no routing set up, no fallback to report
+        (
+            [PLAIN, PLAIN],
+            ("urgent",),
+            (0, 1),
+            None,
+        ),  # nothing tagged: no routing set up, no fallback to report
         ([], ("urgent",), (), None),
     ],
 )
