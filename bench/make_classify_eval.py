@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the athletes' logs below are a diary: one activity per line)
 """Writes bench/data/classify_eval.json: hand-labelled training logs of synthetic athletes.
 
 The labels come from the scenario (what the athlete actually did that day), written as a runner would label
@@ -21,6 +22,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -72,8 +74,13 @@ class Day:
     distance: float | None = None  # non-runs: metres
 
 
-AUTO_EN = {"morning": "Morning Run", "lunch": "Lunch Run", "afternoon": "Afternoon Run",
-           "evening": "Evening Run", "night": "Night Run"}
+AUTO_EN = {
+    "morning": "Morning Run",
+    "lunch": "Lunch Run",
+    "afternoon": "Afternoon Run",
+    "evening": "Evening Run",
+    "night": "Night Run",
+}
 
 
 def time_of_day(at: str) -> str:
@@ -96,8 +103,16 @@ def steady(km: float, pace: float) -> list[Segment]:
     return [(km * 1000, pace, "steady")]
 
 
-def intervals(r: Runner, wu_km: float, reps: int, rep_m: float, rep_pace: float, rec_m: float,
-              cd_km: float, rec_pace: float | None = None) -> list[Segment]:
+def intervals(
+    r: Runner,
+    wu_km: float,
+    reps: int,
+    rep_m: float,
+    rep_pace: float,
+    rec_m: float,
+    cd_km: float,
+    rec_pace: float | None = None,
+) -> list[Segment]:
     segs: list[Segment] = [(wu_km * 1000, r.easy * 1.02, "steady")]
     for i in range(reps):
         segs.append((rep_m, rep_pace, "rep"))
@@ -108,14 +123,20 @@ def intervals(r: Runner, wu_km: float, reps: int, rep_m: float, rep_pace: float,
 
 
 def tempo(r: Runner, wu_km: float, tempo_km: float, cd_km: float, pace: float | None = None) -> list[Segment]:
-    return [(wu_km * 1000, r.easy, "steady"), (tempo_km * 1000, pace or r.threshold, "steady"),
-            (cd_km * 1000, r.easy * 1.03, "steady")]
+    return [
+        (wu_km * 1000, r.easy, "steady"),
+        (tempo_km * 1000, pace or r.threshold, "steady"),
+        (cd_km * 1000, r.easy * 1.03, "steady"),
+    ]
 
 
 def progression(r: Runner, km: float) -> list[Segment]:
     third = km / 3
-    return [(third * 1000, r.easy, "steady"), (third * 1000, (r.easy + r.threshold) / 2, "steady"),
-            (third * 1000, r.threshold * 1.01, "steady")]
+    return [
+        (third * 1000, r.easy, "steady"),
+        (third * 1000, (r.easy + r.threshold) / 2, "steady"),
+        (third * 1000, r.threshold * 1.01, "steady"),
+    ]
 
 
 def fartlek(r: Runner, wu_km: float, reps: int, on_s: int, off_s: int, cd_km: float) -> list[Segment]:
@@ -164,15 +185,20 @@ def race(r: Runner, km: float, fade: float = 0.0) -> list[Segment]:
 def hr_fraction(r: Runner, pace: float, kind: str, minutes_in: float) -> float:
     """Fraction of heart-rate reserve at a pace, with lag on short reps and drift over time."""
     speed = 1000 / pace
-    points = [(1000 / (r.easy * 1.25), 0.58), (1000 / r.easy, 0.66), (1000 / r.threshold, 0.86),
-              (1000 / r.vo2, 0.93), (1000 / (r.vo2 * 0.9), 0.97)]
+    points = [
+        (1000 / (r.easy * 1.25), 0.58),
+        (1000 / r.easy, 0.66),
+        (1000 / r.threshold, 0.86),
+        (1000 / r.vo2, 0.93),
+        (1000 / (r.vo2 * 0.9), 0.97),
+    ]
     if speed <= points[0][0]:
         frac = points[0][1]
     elif speed >= points[-1][0]:
         frac = points[-1][1]
     else:
         frac = points[0][1]
-        for (s0, f0), (s1, f1) in zip(points, points[1:], strict=False):
+        for (s0, f0), (s1, f1) in pairwise(points):
             if s0 <= speed <= s1:
                 frac = f0 + (f1 - f0) * (speed - s0) / (s1 - s0)
                 break
@@ -224,8 +250,11 @@ def lap_dicts(r: Runner, d: Day, pieces: list[Piece], rng: random.Random) -> lis
 
     def emit(metres: float, seconds: float, hr: float | None, mx: float | None) -> None:
         lap: dict[str, Any] = {
-            "lap_index": len(laps) + 1, "split": len(laps) + 1,
-            "distance": round(metres, 1), "moving_time": round(seconds), "elapsed_time": round(seconds),
+            "lap_index": len(laps) + 1,
+            "split": len(laps) + 1,
+            "distance": round(metres, 1),
+            "moving_time": round(seconds),
+            "elapsed_time": round(seconds),
             "average_speed": round(metres / seconds, 3) if seconds else 0.0,
             "max_speed": round(metres / seconds * rng.uniform(1.05, 1.18), 3) if seconds else 0.0,
         }
@@ -283,29 +312,51 @@ def build(r: Runner, d: Day, day: date, ident: int, rng: random.Random) -> dict[
     start = local.astimezone(UTC)
     name = d.name if d.name is not None else r.auto[time_of_day(d.at)]
     raw: dict[str, Any] = {
-        "id": ident, "resource_state": 2, "athlete": {"id": r.athlete_id, "resource_state": 1},
-        "name": name, "type": d.sport, "sport_type": d.sport, "workout_type": None,
+        "id": ident,
+        "resource_state": 2,
+        "athlete": {"id": r.athlete_id, "resource_state": 1},
+        "name": name,
+        "type": d.sport,
+        "sport_type": d.sport,
+        "workout_type": None,
         "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "start_date_local": local.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "timezone": strava_tz(r.tz, local), "utc_offset": (local.utcoffset() or timedelta(0)).total_seconds(),
-        "trainer": d.trainer, "commute": d.commute, "manual": False, "private": False,
-        "total_elevation_gain": round(d.elev, 1), "suffer_score": None,
+        "timezone": strava_tz(r.tz, local),
+        "utc_offset": (local.utcoffset() or timedelta(0)).total_seconds(),
+        "trainer": d.trainer,
+        "commute": d.commute,
+        "manual": False,
+        "private": False,
+        "total_elevation_gain": round(d.elev, 1),
+        "suffer_score": None,
     }
     if d.duration is not None:  # not a run
         distance = d.distance or 0.0
-        raw.update({"distance": round(distance, 1), "moving_time": d.duration, "elapsed_time": d.duration + d.stops,
-                    "average_speed": round(distance / d.duration, 3), "max_speed": 0.0, "has_heartrate": False})
+        raw.update(
+            {
+                "distance": round(distance, 1),
+                "moving_time": d.duration,
+                "elapsed_time": d.duration + d.stops,
+                "average_speed": round(distance / d.duration, 3),
+                "max_speed": 0.0,
+                "has_heartrate": False,
+            }
+        )
         return raw
     hr_day = rng.gauss(0, 2.5)
     pace_day = rng.gauss(1.0, 0.02)
     pieces = make_pieces(r, d, rng, hr_day, pace_day)
     metres = sum(p.metres for p in pieces)
     seconds = sum(p.seconds for p in pieces)
-    raw.update({
-        "distance": round(metres, 1), "moving_time": round(seconds), "elapsed_time": round(seconds) + d.stops,
-        "average_speed": round(metres / seconds, 3),
-        "max_speed": round(max(p.metres / p.seconds for p in pieces) * rng.uniform(1.08, 1.2), 3),
-    })
+    raw.update(
+        {
+            "distance": round(metres, 1),
+            "moving_time": round(seconds),
+            "elapsed_time": round(seconds) + d.stops,
+            "average_speed": round(metres / seconds, 3),
+            "max_speed": round(max(p.metres / p.seconds for p in pieces) * rng.uniform(1.08, 1.2), 3),
+        }
+    )
     if r.hr_max is not None:
         raw["has_heartrate"] = True
         raw["average_heartrate"] = round(sum((p.hr or 0) * p.seconds for p in pieces) / seconds, 1)
@@ -336,8 +387,13 @@ class Log:
     days: dict[tuple[int, int], list[Day]]  # (week, weekday) -> hand-written activities replacing the routine
 
 
-def easy_day(name: Callable[[Runner, float, random.Random], str | None], lo: float, hi: float, at: str = "07:00",
-             **kw: Any) -> Routine:
+def easy_day(
+    name: Callable[[Runner, float, random.Random], str | None],
+    lo: float,
+    hi: float,
+    at: str = "07:00",
+    **kw: Any,
+) -> Routine:
     def make(r: Runner, week: int, rng: random.Random) -> Day:
         km = round(rng.uniform(lo, hi), 1)
         return Day(name(r, km, rng), steady(km, r.easy * rng.uniform(0.98, 1.04)), "easy", at=at, **kw)
@@ -345,8 +401,13 @@ def easy_day(name: Callable[[Runner, float, random.Random], str | None], lo: flo
     return make
 
 
-def long_day(name: Callable[[Runner, float, random.Random], str | None], lo: float, hi: float, at: str = "08:30",
-             **kw: Any) -> Routine:
+def long_day(
+    name: Callable[[Runner, float, random.Random], str | None],
+    lo: float,
+    hi: float,
+    at: str = "08:30",
+    **kw: Any,
+) -> Routine:
     def make(r: Runner, week: int, rng: random.Random) -> Day:
         km = round(lo + (hi - lo) * (week % 4) / 3 + rng.uniform(-0.5, 0.5), 1)
         return Day(name(r, km, rng), steady(km, r.easy * rng.uniform(1.0, 1.05)), "long_run", at=at, **kw)
@@ -377,6 +438,8 @@ def pick(*names: str) -> Callable[[Runner, float, random.Random], str]:
     return lambda r, km, rng: rng.choice(names).format(mi=round(km * 1000 / MILE), km=round(km))
 
 
+# fmt: off
+# The athletes' logs are hand-written data: kept one activity per line so they read as a training diary.
 def athletes() -> list[Log]:
     logs: list[Log] = []
 
@@ -760,6 +823,7 @@ def athletes() -> list[Log]:
         (5, 5): [Day(None, race(noah, 10.0, 0.02), "race", at="07:00")],  # a 10K, auto name
     }))
     return logs
+# fmt: on
 
 
 def main() -> None:
@@ -778,9 +842,13 @@ def main() -> None:
                     one = routine(r, week, rng) if routine else None
                     planned = [one] if one else []
                 for d in planned:
-                    if d.sport in ("Run", "TrailRun", "VirtualRun") and d.laps == "auto" and r.step_laps and any(
-                        kind in ("rep", "rec") for _, _, kind in d.segments
-                    ) and (week, weekday) not in log.days:
+                    if (
+                        d.sport in ("Run", "TrailRun", "VirtualRun")
+                        and d.laps == "auto"
+                        and r.step_laps
+                        and any(kind in ("rep", "rec") for _, _, kind in d.segments)
+                        and (week, weekday) not in log.days
+                    ):
                         d.laps = "step"
                     ident += 1
                     raw = build(r, d, day, ident, rng)
@@ -794,9 +862,17 @@ def main() -> None:
     with OUT.open("w", encoding="utf-8") as fh:
         fh.write('{"about": "Hand-labelled training logs; see bench/make_classify_eval.py", "athletes": [\n')
         for i, athlete in enumerate(out):
-            fh.write(json.dumps({"athlete": athlete["athlete"], "profile": athlete["profile"]}, ensure_ascii=False)[:-1])
+            fh.write(
+                json.dumps(
+                    {"athlete": athlete["athlete"], "profile": athlete["profile"]}, ensure_ascii=False
+                )[:-1]
+            )
             fh.write(', "activities": [\n')
-            fh.write(",\n".join(json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in athlete["activities"]))
+            fh.write(
+                ",\n".join(
+                    json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in athlete["activities"]
+                )
+            )
             fh.write("\n]}" + (",\n" if i < len(out) - 1 else "\n"))
         fh.write("]}\n")
     scored = [a for athlete in out for a in athlete["activities"] if a["scored"]]

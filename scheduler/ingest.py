@@ -192,7 +192,7 @@ def ingest_activity(
 def apply_plan(
     session: Session, athlete_id: int, activity_id: int, plan: list[PlannedStep], now: datetime
 ) -> tuple[list[str], list[str]]:
-    """Reconcile the outbox rows of one activity with a fresh plan; returns (planned steps, cancelled steps)."""
+    """Reconcile the outbox rows of one activity with a fresh plan; returns (planned, cancelled) steps."""
     rows = session.scalars(select(models.Reminder).where(models.Reminder.activity_id == activity_id)).all()
     existing = [
         ExistingReminder(

@@ -109,6 +109,16 @@ def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {key: value for key, value in record.__dict__.items() if key not in _STANDARD_ATTRS}
 
 
+class DeprecationNoiseFilter(logging.Filter):
+    """Drops library deprecation warnings: they speak to developers, not to the user reading the log.
+
+    They would normally be hidden by Python's default filters, but stravalib resets those on import.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "DeprecationWarning:" not in record.getMessage()
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
@@ -175,4 +185,10 @@ def setup_logging(settings: Settings, stream: TextIO | None = None) -> Redactor:
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(quiet_level)
     logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    for old_filter in list(warnings_logger.filters):
+        if isinstance(old_filter, DeprecationNoiseFilter):
+            warnings_logger.removeFilter(old_filter)
+    if settings.log_level != "DEBUG":
+        warnings_logger.addFilter(DeprecationNoiseFilter())
     return redactor

@@ -44,7 +44,7 @@ def classify_command(
     rest_hr: RestHr = None,
     threshold_hr: ThresholdHr = None,
 ) -> None:
-    """Classify each activity (race, speedwork, long_run, easy, other) and print one JSON line per activity."""
+    """Classify each activity (race, speedwork, long_run, easy, other): one JSON line per activity."""
     activities = _read_activities(file)
     profile = AthleteProfile(max_hr=max_hr, rest_hr=rest_hr, threshold_hr=threshold_hr)
     for activity, result in zip(activities, classify_series(activities, profile), strict=True):

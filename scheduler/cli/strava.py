@@ -80,12 +80,9 @@ def auth_command(
         callback = oauth.parse_code_option(code)
     else:
         callback = _browser_step(config, client_id, port, timeout)
-    problem = oauth.scope_problem(callback.scope)
-    if problem is not None:
-        message, fatal = problem
-        if fatal:
-            raise _fail(message)
-        typer.echo(f"recovery: warning: {message}", err=True)
+    warning = oauth.scope_warning(callback.scope)
+    if warning is not None:
+        typer.echo(f"recovery: warning: {warning}", err=True)
     store = open_store(config)
     from scheduler.strava.client import client_factory
 

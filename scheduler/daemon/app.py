@@ -137,14 +137,12 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         else None
     )
 
-    jobs_holder: list[DaemonJobs] = []
     health = HealthTracker(
         instance_id=instance_id,
         engine=engine,
         sessions=sessions,
         clock=clock,
         dispatch_stale_after=max(MIN_DISPATCH_STALE, timedelta(seconds=5 * settings.dispatch.sweep_interval)),
-        scheduler_running=lambda: bool(jobs_holder) and jobs_holder[0].is_running(),
     )
     work = Work(
         dispatcher=dispatcher,
@@ -155,7 +153,7 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         process_webhooks=_webhook_processor(poller) if poller is not None and webhooks_on else None,
     )
     jobs = DaemonJobs(work, timings, health, clock)
-    jobs_holder.append(jobs)
+    health.watch_scheduler(jobs.is_running)
 
     receiver = None
     if webhooks_on and settings.strava.webhook_verify_token is not None:

@@ -64,7 +64,7 @@ class HealthTracker:
         sessions: sessionmaker[Session],
         clock: Clock,
         dispatch_stale_after: timedelta,
-        scheduler_running: Callable[[], bool],
+        scheduler_running: Callable[[], bool] = lambda: False,
     ) -> None:
         self.instance_id = instance_id
         self._engine = engine
@@ -77,6 +77,10 @@ class HealthTracker:
         self._last_dispatch: datetime | None = None
         self._last_poll: datetime | None = None
         self._last_dispatch_error: str | None = None
+
+    def watch_scheduler(self, running: Callable[[], bool]) -> None:
+        """Tell the tracker how to see whether the job scheduler runs (it is built after the tracker)."""
+        self._scheduler_running = running
 
     def dispatched(self, at: datetime) -> None:
         with self._lock:

@@ -38,6 +38,7 @@ TOKENS_JOB = "token-refresh"
 WEBHOOKS_JOB = "webhook-events"
 HOUSEKEEPING_JOB = "housekeeping"
 POLL_PREFIX = "poll-"
+CATCH_UP_PREFIX = "catch-up-"
 
 DISPATCH_EXECUTOR = "dispatch"
 # A wake-up never comes sooner than this after a dispatch run, so a row that stays due (a bug, a database
@@ -243,26 +244,23 @@ class DaemonJobs:
             if job.id.startswith(POLL_PREFIX)
         }
         for athlete_id in sorted(scheduled - athlete_ids):
-            self.scheduler.remove_job(f"{POLL_PREFIX}{athlete_id}")
+            for job_id in (f"{POLL_PREFIX}{athlete_id}", f"{CATCH_UP_PREFIX}{athlete_id}"):
+                if self.scheduler.get_job(job_id) is not None:
+                    self.scheduler.remove_job(job_id)
             log.info("athlete %s is no longer connected: polling stopped", athlete_id)
         added = sorted(athlete_ids - scheduled)
         if not added:
             return
         now = self.clock()
-        overdue = set(poller.due_athletes(now))
+        overdue = [athlete_id for athlete_id in poller.due_athletes(now) if athlete_id in added]
         interval = self.timings.poll_interval
-        catch_up = 0
         for athlete_id in added:
             offset = timedelta(seconds=poller.poll_offset(athlete_id, interval))
-            first: datetime | None = None
-            if athlete_id in overdue:
-                first = now + catch_up * CATCH_UP_STAGGER
-                catch_up += 1
             self._add_periodic(
                 f"{POLL_PREFIX}{athlete_id}",
                 self.poll,
                 interval,
-                first=first,
+                first=None,
                 anchor=ANCHOR + offset,
                 args=(athlete_id,),
             )
@@ -274,6 +272,20 @@ class DaemonJobs:
                 interval,
                 next_run.isoformat() if next_run else "when started",
             )
+        # Never polled, or not for longer than the interval (the daemon was down): poll once now, apart from
+        # the periodic job so that one keeps its slot in the interval.
+        for position, athlete_id in enumerate(overdue):
+            self.scheduler.add_job(
+                self.poll,
+                DateTrigger(run_date=now + position * CATCH_UP_STAGGER, timezone=UTC),
+                args=(athlete_id,),
+                id=f"{CATCH_UP_PREFIX}{athlete_id}",
+                name=f"{CATCH_UP_PREFIX}{athlete_id}",
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+            log.info("athlete %s is overdue for a poll: polling now", athlete_id)
 
     def poll(self, athlete_id: int) -> None:
         poller = self.work.poller

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
@@ -90,37 +91,68 @@ class Dispatcher:
         return self._instance
 
     def run_once(self) -> DispatchReport:
-        """One pass. When nothing is due it costs one short transaction of two indexed UPDATEs."""
-        now = self._clock()
-        with transaction(self._sessions) as session:
-            expired = outbox.expire(session, now)
-            claimed: list[outbox.Claimed] = []
-            urls: dict[int, tuple[str, ...]] = {}
-            if not self._closing:
-                claimed = outbox.claim(session, now, self._instance, self._lease, self._settings.batch_size)
-                urls = outbox.athlete_urls(session, {reminder.athlete_id for reminder in claimed})
-        if expired:
-            log.info("%d reminder(s) expired unsent", expired)
-        if not claimed:
-            return DispatchReport(expired=expired)
-        notifier = self._notifier()
-        counts = dict.fromkeys(("sent", "retrying", "failed", "lease_lost", "deferred"), 0)
-        workers = min(self._settings.workers, len(claimed))
-        # Sends run in parallel; outcomes are written here, one short transaction each, as they complete,
-        # so a crash loses (and later repeats) as few sends as possible.
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch") as pool:
-            futures = [pool.submit(self._attempt, notifier, r, urls.get(r.athlete_id, ())) for r in claimed]
-            for future in as_completed(futures):
-                counts[self._settle(future.result())] += 1
+        """One pass: expire, then send everything due at its start. Cheap when nothing is due: one short
+        transaction of two indexed UPDATEs.
+
+        Sends run in parallel (`workers`). Rows are claimed in chunks as workers free up, so this instance
+        never holds more than `batch_size` leases — the most a crash can make another instance repeat — and
+        the workers never idle at the tail of a chunk. Completed sends are written together in one short
+        transaction per group: under load the per-row cost of writing is what bounds throughput.
+        """
+        started = self._clock()
+        expired = 0
+        counts: Counter[Outcome] = Counter()
+        claimed_total = 0
+        notifier: Notifier | None = None
+        pool: ThreadPoolExecutor | None = None
+        pending: set[Future[_Attempt | _Skip]] = set()
+        more_due, first = True, True
+        top_up_at = max(1, self._settings.batch_size // 2)
+        try:
+            while True:
+                room = self._settings.batch_size - len(pending)
+                # Top up once half the leases are done, not after every send: a claim is a write transaction.
+                if more_due and not self._closing and room > 0 and (not pending or room >= top_up_at):
+                    chunk, urls, expired_now = self._claim(started, room, expire_first=first)
+                    expired, first = expired + expired_now, False
+                    more_due = len(chunk) == room
+                    if chunk:
+                        claimed_total += len(chunk)
+                        notifier = notifier or self._notifier()
+                        pool = pool or ThreadPoolExecutor(
+                            self._settings.workers, thread_name_prefix="dispatch"
+                        )
+                        pending |= {
+                            pool.submit(self._attempt, notifier, r, urls.get(r.athlete_id, ())) for r in chunk
+                        }
+                if not pending:
+                    break
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                counts.update(self._settle([future.result() for future in done]))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
         return DispatchReport(
             expired=expired,
-            claimed=len(claimed),
+            claimed=claimed_total,
             sent=counts["sent"],
             retrying=counts["retrying"],
             failed=counts["failed"],
             lease_lost=counts["lease_lost"],
             deferred=counts["deferred"],
         )
+
+    def _claim(
+        self, due_by: datetime, limit: int, expire_first: bool
+    ) -> tuple[list[outbox.Claimed], dict[int, tuple[str, ...]], int]:
+        with transaction(self._sessions) as session:
+            now = self._clock()
+            expired = outbox.expire(session, now) if expire_first else 0
+            claimed = outbox.claim(session, now, self._instance, self._lease, limit, due_by=due_by)
+            urls = outbox.athlete_urls(session, {reminder.athlete_id for reminder in claimed})
+        if expired:
+            log.info("%d reminder(s) expired unsent", expired)
+        return claimed, urls, expired
 
     def next_due_at(self) -> datetime | None:
         """When a row next becomes claimable (may be in the past: then something is due now)."""
@@ -170,45 +202,55 @@ class Dispatcher:
             )
         return _Attempt(reminder, started, self._clock(), result)
 
-    def _settle(self, attempt: _Attempt | _Skip) -> Outcome:
-        if isinstance(attempt, _Skip):
-            with transaction(self._sessions) as session:
-                outbox.release(session, self._instance, self._clock(), only=[attempt.reminder.id])
-            log.info("reminder %d given back unsent: %s", attempt.reminder.id, attempt.reason)
-            return "deferred"
-        reminder, result = attempt.reminder, attempt.result
+    def _settle(self, completed: list[_Attempt | _Skip]) -> list[Outcome]:
+        skipped = [item for item in completed if isinstance(item, _Skip)]
+        attempts = [item for item in completed if isinstance(item, _Attempt)]
         now = self._clock()
-        number = reminder.attempts + 1
-        outcome: Outcome
+        outcomes: list[Outcome] = ["deferred"] * len(skipped)
         try:
             with transaction(self._sessions) as session:
-                if result.ok:
-                    outcome = "sent"
-                    held = outbox.finish(session, reminder.id, self._instance, now, status=outbox.SENT)
-                else:
-                    retry_at = self._policy.next_attempt_at(number, now, reminder.expires_at, self._rng)
-                    outcome = "retrying" if retry_at else "failed"
-                    held = outbox.finish(
-                        session,
-                        reminder.id,
-                        self._instance,
-                        now,
-                        status=outbox.PLANNED if retry_at else outbox.FAILED,
-                        available_at=retry_at,
-                        error=result.error if retry_at else self._final_error(result, number),
-                    )
-                outbox.record_delivery(
+                if skipped:
+                    outbox.release(session, self._instance, now, only=[s.reminder.id for s in skipped])
+                delivered = [a.reminder.id for a in attempts if a.result.ok]
+                held = outbox.finish_sent(session, delivered, self._instance, now)
+                for attempt in attempts:
+                    if attempt.result.ok:
+                        outcomes.append(self._log_outcome(attempt, "sent", attempt.reminder.id in held))
+                    else:
+                        outcomes.append(self._finish_unsent(session, attempt, now))
+                outbox.record_deliveries(
                     session,
-                    reminder.id,
-                    number,
                     self._instance,
-                    attempt.started_at,
-                    attempt.finished_at,
-                    result,
+                    [
+                        outbox.AttemptRecord(
+                            a.reminder.id, a.reminder.attempts + 1, a.started_at, a.finished_at, a.result
+                        )
+                        for a in attempts
+                    ],
                 )
         finally:
             with self._lock:
-                self._in_flight.discard(reminder.id)
+                self._in_flight.difference_update(a.reminder.id for a in attempts)
+        for skip in skipped:
+            log.info("reminder %d given back unsent: %s", skip.reminder.id, skip.reason)
+        return outcomes
+
+    def _finish_unsent(self, session: Session, attempt: _Attempt, now: datetime) -> Outcome:
+        number = attempt.reminder.attempts + 1
+        retry_at = self._policy.next_attempt_at(number, now, attempt.reminder.expires_at, self._rng)
+        held = outbox.finish_unsent(
+            session,
+            attempt.reminder.id,
+            self._instance,
+            now,
+            status=outbox.PLANNED if retry_at else outbox.FAILED,
+            error=attempt.result.error if retry_at else self._final_error(attempt.result, number),
+            available_at=retry_at,
+        )
+        return self._log_outcome(attempt, "retrying" if retry_at else "failed", held)
+
+    def _log_outcome(self, attempt: _Attempt, outcome: Outcome, held: bool) -> Outcome:
+        reminder, number = attempt.reminder, attempt.reminder.attempts + 1
         if not held:
             log.warning(
                 "lease on reminder %d lapsed before its outcome (%s) was saved; another instance may redo it",
@@ -225,7 +267,7 @@ class Dispatcher:
                 reminder.step,
                 number,
                 outcome,
-                result.error,
+                attempt.result.error,
             )
         return outcome
 

@@ -9,12 +9,12 @@ another instance may have taken the row over, and the late finisher must not ove
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.notify.port import SendResult
@@ -71,12 +71,22 @@ def expire(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def claim(session: Session, now: datetime, instance: str, lease: timedelta, limit: int) -> list[Claimed]:
-    """Take up to `limit` due rows (soonest first) under a lease held by `instance` until now + lease."""
+def claim(
+    session: Session,
+    now: datetime,
+    instance: str,
+    lease: timedelta,
+    limit: int,
+    due_by: datetime | None = None,
+) -> list[Claimed]:
+    """Lease up to `limit` rows due by `due_by` (default now), soonest first, to `instance` for `lease`."""
     due = (
         select(R.id)
         .where(
-            R.status.in_((PLANNED, SENDING)), R.available_at <= now, R.expires_at > now, _lease_lapsed(now)
+            R.status.in_((PLANNED, SENDING)),
+            R.available_at <= (due_by or now),
+            R.expires_at > now,
+            _lease_lapsed(now),
         )
         .order_by(R.available_at, R.id)
         .limit(limit)
@@ -130,21 +140,46 @@ def athlete_urls(session: Session, athlete_ids: Collection[int]) -> dict[int, tu
     return {row.id: tuple(str(url) for url in row.notify_urls or ()) for row in rows}
 
 
-def _held(reminder_id: int, instance: str, now: datetime) -> Any:
-    return and_(R.id == reminder_id, R.status == SENDING, R.leased_by == instance, R.lease_until > now)
+def _held(instance: str, now: datetime) -> Any:
+    return and_(R.status == SENDING, R.leased_by == instance, R.lease_until > now)
 
 
-def finish(
+def finish_sent(session: Session, reminder_ids: Collection[int], instance: str, now: datetime) -> set[int]:
+    """Mark delivered rows `sent` — those whose lease this instance still holds; returns their ids.
+
+    One statement for a whole group of completed sends: under load the per-row cost is what bounds throughput.
+    """
+    if not reminder_ids:
+        return set()
+    result = session.execute(
+        update(R)
+        .where(R.id.in_(list(reminder_ids)), _held(instance, now))
+        .values(
+            status=SENT,
+            sent_at=now,
+            attempts=R.attempts + 1,
+            lease_until=None,
+            leased_by=None,
+            last_error=None,
+            updated_at=now,
+        )
+        .returning(R.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars().all())
+
+
+def finish_unsent(
     session: Session,
     reminder_id: int,
     instance: str,
     now: datetime,
     *,
     status: str,
+    error: str | None,
     available_at: datetime | None = None,
-    error: str | None = None,
 ) -> bool:
-    """Record the outcome of one attempt (sent, planned again for a retry, failed) if the lease is still held.
+    """Record a failed attempt: `planned` again at `available_at` for a retry, or `failed` for good.
 
     Returns False when the lease had lapsed: the row is left to whichever instance holds it now.
     """
@@ -156,43 +191,49 @@ def finish(
         "last_error": error,
         "updated_at": now,
     }
-    if status == SENT:
-        values["sent_at"] = now
     if available_at is not None:
         values["available_at"] = available_at
     result = session.execute(
         update(R)
-        .where(_held(reminder_id, instance, now))
+        .where(R.id == reminder_id, _held(instance, now))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
 
 
-def record_delivery(
-    session: Session,
-    reminder_id: int,
-    attempt: int,
-    instance: str,
-    started_at: datetime,
-    finished_at: datetime,
-    result: SendResult,
-) -> None:
-    """One row per attempt with the per-destination results (skipped if the reminder itself is gone)."""
-    if session.get(R, reminder_id) is None:
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    reminder_id: int
+    attempt: int
+    started_at: datetime
+    finished_at: datetime
+    result: SendResult
+
+
+def record_deliveries(session: Session, instance: str, records: Sequence[AttemptRecord]) -> None:
+    """One `deliveries` row per attempt with its per-destination results (none if the reminder is gone)."""
+    if not records:
         return
-    session.add(
-        models.Delivery(
-            reminder_id=reminder_id,
-            attempt=attempt,
-            instance=instance,
-            started_at=started_at,
-            finished_at=finished_at,
-            ok=result.ok,
-            results=[{"destination": r.destination, "ok": r.ok, "error": r.error} for r in result.results],
-            error=result.error,
-        )
-    )
+    present = set(session.scalars(select(R.id).where(R.id.in_([r.reminder_id for r in records]))).all())
+    rows = [
+        {
+            "reminder_id": record.reminder_id,
+            "attempt": record.attempt,
+            "instance": instance,
+            "started_at": record.started_at,
+            "finished_at": record.finished_at,
+            "ok": record.result.ok,
+            "results": [
+                {"destination": d.destination, "ok": d.ok, "error": d.error} for d in record.result.results
+            ],
+            "error": record.result.error,
+        }
+        for record in records
+        if record.reminder_id in present
+    ]
+    if rows:
+        session.execute(insert(models.Delivery), rows)
 
 
 def release(

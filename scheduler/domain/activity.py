@@ -155,7 +155,9 @@ def parse_activity(raw: Any, where: str = "activity") -> Activity:
         moving_time=moving or elapsed,
         distance=_num(raw, "distance", where) or 0.0,
         athlete_id=athlete_id if isinstance(athlete_id, int) else None,
-        workout_type=workout_type if isinstance(workout_type, int) and not isinstance(workout_type, bool) else None,
+        workout_type=workout_type
+        if isinstance(workout_type, int) and not isinstance(workout_type, bool)
+        else None,
         timezone=timezone,
         total_elevation_gain=_num(raw, "total_elevation_gain", where) or 0.0,
         average_speed=_num(raw, "average_speed", where),

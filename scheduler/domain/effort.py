@@ -6,7 +6,7 @@ and later ones only settle what earlier ones left open:
 1. Not a run (`sport_type` other than Run, TrailRun, VirtualRun) → other.
 2. Strava's `workout_type` on a run: 1 race, 2 long run, 3 workout (speedwork); 0 or null says nothing.
 3. The name, else the description when the name says nothing (tables in `names.py`):
-   - a long-run word wins over workout words in the same name ("LR 16 w/ 8 @ MP" is a long run);
+   - a long-run word wins over workout and race words in the same name ("LR 16 w/ 8 @ MP" is a long run);
    - workout words win over easy words ("Easy 3 + tempo 20'" is speedwork); strides never make a workout;
    - race words win unless a workout notation goes with them ("parkrun tempo", but "Track meet" is a race);
      a race name is checked against heart rate and pace, because runners also jog races: a race under 25 km
@@ -15,7 +15,8 @@ and later ones only settle what earlier ones left open:
      race and easy/long;
    - a warm-up or cool-down on its own is easy, even on race day;
    - easy words make it easy, unless the run was clearly long (≥ 90 min and long by rule 6);
-   - Strava's commute flag counts as an easy word. Automatic names ("Morning Run", "Morgenlauf" …) say nothing.
+   - Strava's commute flag counts as an easy word;
+   - automatic names ("Morning Run", "Morgenlauf" …) say nothing.
 4. Heart rate relative to the athlete: the average as a share of max HR (profile, else estimated from
    history: see `load.py`): ≥ 89% race level, ≥ 84% hard, ≥ 80% moderate; when the athlete's recent runs
    give a typical average HR, the level is also capped by the ratio to it (≥ 1.15 race, ≥ 1.08 hard,
@@ -160,7 +161,10 @@ class _Signals:
 
 
 def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | None) -> _Signals:
-    hilly = activity.distance > 0 and activity.total_elevation_gain / (activity.distance / 1000) > HILLY_METRES_PER_KM
+    hilly = (
+        activity.distance > 0
+        and activity.total_elevation_gain / (activity.distance / 1000) > HILLY_METRES_PER_KM
+    )
     hr_level, hr_reason = _heart_rate_level(activity, baseline, scale)
     pace_level, pace_reason = _pace_level(activity, baseline, hilly)
     level, reasons = hr_level, tuple(r for r in (hr_reason, pace_reason) if r)
@@ -173,7 +177,9 @@ def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | Non
         level, reasons = Level.MODERATE, (f"{hr_reason}, yet", pace_reason or "")
     race_distance = _race_distance(activity.distance)
     distance_reason = (
-        f"{activity.distance / 1000:.2f} km is a standard {race_distance} race distance" if race_distance else None
+        f"{activity.distance / 1000:.2f} km is a standard {race_distance} race distance"
+        if race_distance
+        else None
     )
     return _Signals(
         level, reasons, pace_level, _long_reason(activity, baseline), race_distance, distance_reason, hilly
@@ -204,12 +210,12 @@ def _pace_level(activity: Activity, baseline: Baseline, hilly: bool) -> tuple[Le
         return None, None
     quicker = baseline.easy_pace / pace
     what = "climb-adjusted pace" if hilly else "pace"
-    if quicker >= 1.0:
+    if abs(quicker - 1) < 0.01:
+        comparison = "the same as"
+    elif quicker > 1:
         comparison = f"{quicker - 1:.0%} faster than"
     else:
         comparison = f"{1 / quicker - 1:.0%} slower than"
-    if abs(quicker - 1) < 0.01:
-        comparison = "the same as"
     reason = f"{what} {format_pace(pace)} is {comparison} your easy {format_pace(baseline.easy_pace)}"
     return _level(quicker, PACE_LEVELS), reason
 
@@ -261,7 +267,11 @@ def _by_words(activity: Activity, signals: _Signals) -> _Verdict | None:
             return f"{source} mentions {reading.all_of(Cue.WORKOUT)}"
         return f"{source} mentions {found.text}"
 
-    race, workout, long = _strongest(reading, Cue.RACE), _strongest(reading, Cue.WORKOUT), reading.first(Cue.LONG)
+    race, workout, long = (
+        _strongest(reading, Cue.RACE),
+        _strongest(reading, Cue.WORKOUT),
+        reading.first(Cue.LONG),
+    )
     easy, warmup, not_race = reading.first(Cue.EASY), reading.first(Cue.WARMUP), reading.first(Cue.NOT_RACE)
     if long is not None:
         extra = (f"{says(workout)} within it",) if workout else ()
@@ -297,15 +307,17 @@ def _qualified_race(race: Found, qualifier: Found, says: _Says, signals: _Signal
     if signals.level == Level.RACE:
         return _Verdict(Effort.RACE, (says(race), *signals.level_reasons))
     effort = Effort.LONG_RUN if signals.long_reason and qualifier.cue != Cue.WARMUP else Effort.EASY
-    extra = (signals.long_reason,) if effort == Effort.LONG_RUN and signals.long_reason else signals.level_reasons
+    extra = (
+        (signals.long_reason,) if effort == Effort.LONG_RUN and signals.long_reason else signals.level_reasons
+    )
     return _Verdict(effort, (says(qualifier), f"not racing {race.text}", *extra))
 
 
 def _ran_easy(activity: Activity, signals: _Signals) -> bool:
-    """A race name on a run at easy effort (a jogged parkrun): long races are run easy-looking, so not those."""
+    """A race name on a run at easy effort (a jogged parkrun); not long races, which look easy by nature."""
     if activity.distance >= JOGGED_RACE_MAX_METRES or activity.moving_time >= ALWAYS_LONG_MINUTES * 60:
         return False
-    if signals.level is None or signals.level != Level.EASY:
+    if signals.level != Level.EASY:
         return False
     return signals.pace_level in (None, Level.EASY) and not (signals.pace_level is None and signals.hilly)
 
@@ -329,11 +341,14 @@ def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _V
         if laps is not None:
             return _Verdict(Effort.EASY, (laps.reason,))
         if can_fetch:
-            return _Verdict(Effort.EASY, ("no heart rate and too few recent runs to judge the pace: laps would tell",),
-                            decided=False)
+            return _Verdict(
+                Effort.EASY,
+                ("no heart rate and too few recent runs to judge the pace: laps would tell",),
+                decided=False,
+            )
         return _Verdict(Effort.EASY, ("nothing says hard or long",))
     if level == Level.EASY:
-        return _Verdict(Effort.EASY, (*why, *((laps.reason,) if laps else ())) or ("nothing says hard or long",))
+        return _Verdict(Effort.EASY, (*why, laps.reason) if laps else why)
     return _hard_or_moderate(level, why, signals, laps, can_fetch)
 
 
@@ -345,15 +360,20 @@ def _race_by_numbers(
         return None
     even = laps is not None and laps.pattern == LapPattern.EVEN_FAST
     if level == Level.RACE and signals.distance_reason:
-        return _Verdict(Effort.RACE, (*why, signals.distance_reason, *((laps.reason,) if even and laps else ())))
+        return _Verdict(
+            Effort.RACE, (*why, signals.distance_reason, *((laps.reason,) if even and laps else ()))
+        )
     if level >= Level.HARD and signals.long_reason and signals.race_distance in LONG_RACE_DISTANCES:
         return _Verdict(Effort.RACE, (*why, f"{signals.distance_reason}, {signals.long_reason}"))
     if level == Level.RACE:
         if even and laps is not None:
             return _Verdict(Effort.RACE, (*why, laps.reason))
         if laps is None and can_fetch:
-            return _Verdict(Effort.RACE, (*why, "not a standard race distance: laps would tell a race from a workout"),
-                            decided=False)
+            return _Verdict(
+                Effort.RACE,
+                (*why, "not a standard race distance: laps would tell a race from a workout"),
+                decided=False,
+            )
         if laps is None or signals.long_reason:
             return _Verdict(Effort.RACE, why)
     return None
@@ -364,8 +384,10 @@ def _hard_or_moderate(
 ) -> _Verdict:
     if laps is None:
         if level >= Level.HARD:
-            return _Verdict(Effort.SPEEDWORK, (*why, "a hard effort; laps would show its structure"), decided=not can_fetch)
-        return _Verdict(Effort.EASY, (*why, "a moderate effort; laps would tell a workout"), decided=not can_fetch)
+            ask = ("a hard effort; laps would show its structure",) if can_fetch else ()
+            return _Verdict(Effort.SPEEDWORK, (*why, *ask), decided=not can_fetch)
+        ask = ("a moderate effort; laps would tell a workout",) if can_fetch else ()
+        return _Verdict(Effort.EASY, (*why, *ask), decided=not can_fetch)
     if laps.pattern == LapPattern.EASY:
         return _Verdict(Effort.EASY, (laps.reason, *why))
     if laps.pattern == LapPattern.EVEN_FAST:

@@ -21,6 +21,8 @@ DURATION_WINDOW = timedelta(days=28)
 PACE_WINDOW = timedelta(days=42)
 MAX_HR_WINDOW = timedelta(days=365)
 MIN_RUNS = 4  # fewer recent runs than this and there is no baseline to compare with
+# How far back a caller's history needs to reach for every figure (older activities are ignored).
+HISTORY_SPAN = MAX_HR_WINDOW
 
 # Metres of flat running one metre of climbing is worth, so a hilly run's pace compares with a flat one's.
 CLIMB_EQUIVALENT = 6.0

@@ -56,13 +56,16 @@ def read_laps(laps: Sequence[Lap], easy_pace: float | None, hilly: bool = False)
     reference = easy_pace if easy_pace is not None else sorted(paces)[(len(paces) * 3) // 4]
     margin = HILLY_FAST_MARGIN if hilly else FAST_MARGIN
     fast = [
-        pace <= reference * (1 - margin) and (lap.moving_time >= MIN_REP_SECONDS or lap.distance >= MIN_REP_METRES)
+        pace <= reference * (1 - margin)
+        and (lap.moving_time >= MIN_REP_SECONDS or lap.distance >= MIN_REP_METRES)
         for pace, lap in zip(paces, usable, strict=True)
     ]
     fast_time = sum(t for t, is_fast in zip(times, fast, strict=True) if is_fast)
     if fast_time < MIN_FAST_SECONDS:
         if easy_pace is not None and not any(fast):
-            return LapReading(LapPattern.EASY, f"no lap faster than your easy pace of {format_pace(easy_pace)}")
+            return LapReading(
+                LapPattern.EASY, f"no lap faster than your easy pace of {format_pace(easy_pace)}"
+            )
         return LapReading(LapPattern.MIXED, "laps show no sustained faster running")
     groups = _fast_groups(fast)
     fast_pace = median(p for p, is_fast in zip(paces, fast, strict=True) if is_fast)
@@ -76,10 +79,15 @@ def read_laps(laps: Sequence[Lap], easy_pace: float | None, hilly: bool = False)
         block = sum(times[i] for i in groups[0])
         if block >= TEMPO_MIN_SECONDS:
             return LapReading(
-                LapPattern.TEMPO, f"laps show a {block / 60:.0f}-min block at {format_pace(fast_pace)} inside easier running"
+                LapPattern.TEMPO,
+                f"laps show a {block / 60:.0f}-min block at {format_pace(fast_pace)} inside easier running",
             )
     if fast_time >= 0.8 * total and easy_pace is not None:
-        full = [p for p, lap in zip(paces, usable, strict=True) if lap.distance >= 0.5 * median(x.distance for x in usable)]
+        full = [
+            p
+            for p, lap in zip(paces, usable, strict=True)
+            if lap.distance >= 0.5 * median(x.distance for x in usable)
+        ]
         if pstdev(full) / (sum(full) / len(full)) <= EVEN_SPREAD:
             quicker = 1 - fast_pace / easy_pace
             return LapReading(

@@ -7,7 +7,8 @@ intervals" are intervals, not a long run; "+ 6x100 strides" leaves an easy run e
 French for running.
 
 Cues:
-- RACE: the run was an event ("Grandma's Marathon", "parkrun #123", "County XC Championships", "3rd AG", "PR").
+- RACE: the run was an event ("Grandma's Marathon", "parkrun #123", "County XC Championships", "3rd AG",
+  "PR").
 - WORKOUT: a structured hard session ("6x800", "Tempo", "Intervalle", "fractionné", "2x2@MP", "Yasso 800s").
 - LONG: the athlete's long run ("LR 18mi", "Sortie longue", "Tirada larga", "Longão").
 - EASY: easy, recovery, shakeout, commute runs ("Footing", "Dauerlauf", "Rodaje", "duurloop").
@@ -85,7 +86,8 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
         Cue.NEUTRAL,
         r"(?:\+\s*|\bw/\s*|\bwith\s+|\band\s+|\bmit\s+|\bavec\s+|\bcon\s+|\bmet\s+|\bcom\s+)?"
         r"(?:\d+\s*[x×]\s*(?:\d+\s*(?:m|s|sec|\"|''|’’)?\s*)?)?"
-        r"\b(?:strides?|striders|steigerungen|steigerungsläufen?|lignes? droites|accélérations|acceleraciones|"
+        r"\b(?:strides?|striders|steigerungen|steigerungsläufen?|lignes? droites|accélérations|"
+        r"acceleraciones|"
         r"progresivos|allunghi|versnellingen|acelerações|educativos|drills|sprintjes)\b"
         r"(?:\s*\d+\s*[x×]\s*(?:\d+\s*(?:m|s|sec)?)?)?",
     ),
@@ -96,7 +98,8 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
     ),
     _p(
         Cue.NEUTRAL,
-        r"\b(?:(?:half[- ]?)?marathon|halbmarathon|hm|10k|5k|ultra|race|trail)\s+(?:training|build|block|prep|"
+        r"\b(?:(?:half[- ]?)?marathon|halbmarathon|hm|10k|5k|ultra|race|trail)\s+"
+        r"(?:training|build|block|prep|"
         r"plan|program(?:me)?|cycle)\b|\b(?:training|prep|preparing|prepping|building)\s+(?:for|towards)\b.*",
     ),
     _p(Cue.NEUTRAL, r"\b(?:mlr|medium[- ]long(?: run)?)\b"),
@@ -110,13 +113,17 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
     # --- there, but not racing
     _p(
         Cue.NOT_RACE,
-        r"\bpac(?:ed|ing|er|ers)\b|\bpacemaker\b|\bpace (?:group|bunny)\b|\bsweep(?:er|ing)?\b|\btail (?:runner|walker)\b|"
+        r"\bpac(?:ed|ing|er|ers)\b|\bpacemaker\b|\bpace (?:group|bunny)\b|\bsweep(?:er|ing)?\b|"
+        r"\btail (?:runner|walker)\b|"
         r"\bmeneur d'allure\b|\bliebre\b|\blepre\b|\bzugläufer\b|\btempomacher\b|\bmarshal(?:l?ing)?\b|"
         r"\bwith (?:my|our) (?:daughter|son|kids?|children|wife|husband|partner|mum|mom|dad|mother|father|"
         r"girlfriend|boyfriend|niece|nephew|grandson|granddaughter)\b|\bjogged\b|\bfun run\b",
     ),
     # social context carries no signal, and the names in it are not event names
-    _p(Cue.NEUTRAL, r"\b(?:with|w/|mit|avec|con|met|com)\s+(?:the |my |our |la |le |il |de |die |der )?[\w'’-]+"),
+    _p(
+        Cue.NEUTRAL,
+        r"\b(?:with|w/|mit|avec|con|met|com)\s+(?:the |my |our |la |le |il |de |die |der )?[\w'’-]+",
+    ),
     # a race series is a race, not Spanish "series" (intervals)
     _p(
         Cue.RACE,
@@ -166,9 +173,11 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
     _p(
         Cue.RACE,
         r"\b(?:rac(?:e|es|ed|ing)|wettkampf|wettlauf|rennen|competition|compétition|competición|competição|"
-        r"competizione|gara|wedstrijd|carrera popular|xc|cross[- ]?country|cross|crosslauf|campestre|veldloop|"
+        r"competizione|gara|wedstrijd|carrera popular|xc|cross[- ]?country|cross|crosslauf|campestre|"
+        r"veldloop|"
         r"meet|invitational|championships?|champs|meisterschaft(?:en)?|championnats?|campeonato|campionato|"
-        r"kampioenschap(?:pen)?|time[- ]?trial|tt|p[rb]|personal (?:best|record)|bestzeit|record perso(?:nnel)?|"
+        r"kampioenschap(?:pen)?|time[- ]?trial|tt|p[rb]|personal (?:best|record)|bestzeit|"
+        r"record perso(?:nnel)?|"
         r"marca personal|mejor marca|recorde pessoal|persoonlijk record|primato personale|bq|podium|bib|"
         r"startnummer|dossard|dorsal|pettorale|chip time|gun time|official time)\b|park\s?run\b|"
         r"[🏅🥇🥈🥉🏆]",
@@ -182,7 +191,8 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
     _p(
         Cue.RACE,
         r"\b(?:half[- ]?marathon|halbmarathon|semi[- ]?marathon|semi|media marat[oó]n|medio marat[oó]n|"
-        r"mezza maratona|mezza|halve marathon|meia maratona|meia|marathon|marat[oó]n|maratona|ultra[- ]?marathon|"
+        r"mezza maratona|mezza|halve marathon|meia maratona|meia|marathon|marat[oó]n|maratona|"
+        r"ultra[- ]?marathon|"
         r"ultra[- ]?trail|ultra|(?:50|60|80|100|160)\s?k|(?:50|100)\s?(?:mile|mi|miler)s?|"
         r"trail (?:de|des|du|de la|del|della|do|da))\b",
     ),
@@ -198,6 +208,11 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
     ),
 )
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Race-ish words that also just mean "a run" (carrera, corrida, course, corsa) or make event names
 # ("Stadtlauf", "Zevenheuvelenloop", "Turkey Trot"): a race only together with a distance, a time or a place.
 _EVENT_WORD = re.compile(
@@ -207,38 +222,36 @@ _EVENT_WORD = re.compile(
     re.IGNORECASE,
 )
 # Compounds of "-lauf"/"-loop" that are ordinary training runs, not events.
-_TRAINING_COMPOUNDS = frozenset(
-    {
-        "dauerlauf", "tempolauf", "tempodauerlauf", "regenerationslauf", "erholungslauf", "waldlauf",
-        "morgenlauf", "abendlauf", "mittagslauf", "nachtlauf", "nachmittagslauf", "trainingslauf",
-        "steigerungslauf", "intervalllauf", "crescendolauf", "langdauerlauf", "schwellenlauf", "duurloop",
-        "herstelloop", "tempoduurloop", "ochtendloop", "middagloop", "avondloop", "nachtloop", "looptraining",
-        "namiddagloop", "hardloop",
-    }
+_TRAINING_COMPOUNDS = _words(
+    """
+    dauerlauf tempolauf tempodauerlauf regenerationslauf erholungslauf waldlauf morgenlauf abendlauf
+    mittagslauf nachtlauf nachmittagslauf trainingslauf steigerungslauf intervalllauf crescendolauf
+    langdauerlauf
+    schwellenlauf duurloop herstelloop tempoduurloop ochtendloop middagloop avondloop nachtloop looptraining
+    namiddagloop hardloop
+    """
 )
 _DISTANCE = re.compile(rf"\b{_DIST}|\b(?:hm|half|10 ?mile|5 ?mile)\b", re.IGNORECASE)
-_FINISH_TIME = re.compile(r"(?<![@x×/:\d])\b\d{1,2}:\d{2}(?::\d{2})?\b(?!\s*/|\s*(?:min)?\s*(?:/|per)\s*(?:km|mi))")
+_FINISH_TIME = re.compile(
+    r"(?<![@x×/:\d])\b\d{1,2}:\d{2}(?::\d{2})?\b(?!\s*/|\s*(?:min)?\s*(?:/|per)\s*(?:km|mi))"
+)
 _AT_EVENT = re.compile(rf"\bat (?:the )?(?:{_DIST}|half|hm)", re.IGNORECASE)
 _PLACE_LINK = re.compile(r"\b(?:de|des|du|del|della|di|do|da|dos|das|van|von)\s+(?:la |le |l')?[A-ZÀ-Ý]")
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][\w'’.-]*")
 # Words that start many training names capitalised and say nothing about an event.
-_VOCABULARY = frozenset(
-    {
-        "run", "runs", "running", "jog", "trail", "road", "track", "treadmill", "morning", "afternoon", "evening",
-        "night", "lunch", "early", "late", "am", "pm", "the", "a", "an", "and", "in", "at", "of", "to", "on",
-        "for", "my", "our", "first", "last", "new", "back", "week", "day", "today", "km", "mi", "miles", "mile",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "quick",
-        "short", "nice", "good", "great", "hot", "cold", "rainy", "windy", "snowy", "wet", "lauf", "laufen",
-        "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "lundi", "mardi",
-        "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "lunes", "martes", "miércoles", "jueves",
-        "viernes", "sábado", "domingo", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato",
-        "domenica", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag", "segunda",
-        "terça", "quarta", "quinta", "sexta", "solo", "loop", "loops", "route", "out", "home", "work",
-        "virtual", "zwift", "indoor", "outdoor", "garmin", "strava", "test", "just", "another", "more", "some",
-        "club", "group", "team", "session", "training", "day", "double", "single", "heat", "sun", "rain",
-        "snow", "wind", "hill", "hills", "hilly", "flat", "park", "beach", "river", "lake", "forest", "woods",
-        "course", "carrera", "corrida", "corsa", "k", "m", "tempo", "easy", "long",
-    }
+_VOCABULARY = _words(
+    """
+    run runs running jog trail road track treadmill morning afternoon evening night lunch early late am pm
+    the a an and in at of to on for my our first last new back week day today km mi miles mile monday
+    tuesday wednesday thursday friday saturday sunday weekend quick short nice good great hot cold rainy
+    windy snowy wet lauf laufen montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi
+    mercredi jeudi vendredi samedi dimanche lunes martes miércoles jueves viernes sábado domingo lunedì
+    martedì mercoledì giovedì venerdì sabato domenica maandag dinsdag woensdag donderdag vrijdag zaterdag
+    zondag segunda terça quarta quinta sexta solo loop loops route out home work virtual zwift indoor
+    outdoor garmin strava test just another more some club group team session training double single heat
+    sun rain snow wind hill hills hilly flat park beach river lake forest woods course carrera corrida corsa
+    k m tempo easy long
+    """
 )
 
 

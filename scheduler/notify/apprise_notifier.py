@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ log = logging.getLogger("scheduler.notify")
 
 # Bounds one destination's attempt, so a send finishes well inside the dispatcher's lease.
 DEFAULT_TIMEOUT_SECONDS = 30.0
+MAX_SHARED_INSTANCES = 256  # athletes' own URLs included; beyond this, instances are simply not kept
 ALWAYS_TAG = "always"  # apprise's reserved tag: such a destination gets every message
 _URL_PARTS = re.compile(r"[/:@?&=#,;+\s]+")
 _RICH_FORMATS = (apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML)
@@ -78,6 +80,8 @@ class AppriseNotifier:
     ) -> None:
         self._urls = tuple(url.strip() for url in urls if url.strip())
         self._config_path = config_path
+        self._lock = threading.Lock()
+        self._unthrottled: dict[str, Any] = {}
         self._asset = apprise.AppriseAsset(
             app_id="Recovery Scheduler",
             app_desc="Recovery reminders for runners",
@@ -126,7 +130,7 @@ class AppriseNotifier:
         services: list[Any] = []
         invalid: list[DestinationResult] = []
         for url in own or self._urls:
-            service = apprise.Apprise.instantiate(url, asset=self._asset)
+            service = self._instance(url)
             if service is None:
                 invalid.append(
                     DestinationResult(_scheme_only(url), False, "not a valid or supported apprise URL")
@@ -142,6 +146,20 @@ class AppriseNotifier:
                 log.warning("apprise config %s holds no usable URL", self._config_path)
             services += found
         return services, invalid
+
+    def _instance(self, url: str) -> Any:
+        with self._lock:
+            shared = self._unthrottled.get(url)
+        if shared is not None:
+            return shared
+        service = apprise.Apprise.instantiate(url, asset=self._asset)
+        # A plugin without a throttle (json://, xml://, form://: self-hosted endpoints) keeps no state a send
+        # could pass on to the next, so one instance serves every send and thread; throttled ones stay fresh.
+        if service is not None and service.request_rate_per_sec <= 0:
+            with self._lock:
+                if len(self._unthrottled) < MAX_SHARED_INSTANCES:
+                    self._unthrottled[url] = service
+        return service
 
     def _notify(self, services: Sequence[Any], rendering: Rendering) -> list[DestinationResult]:
         bundle = apprise.Apprise(asset=self._asset)

@@ -1,4 +1,4 @@
-"""Engines and sessions: SQLite tuned for a daemon (WAL, foreign keys, busy timeout), PostgreSQL via psycopg 3."""
+"""Engines and sessions: SQLite tuned for a daemon (WAL, foreign keys, busy timeout) and PostgreSQL."""
 
 from __future__ import annotations
 

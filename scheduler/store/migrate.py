@@ -1,12 +1,13 @@
-"""Schema migrations: alembic's upgrade/downgrade, driven from code (`recovery db upgrade`, `recovery run`)."""
+"""Schema migrations: alembic upgrade/downgrade driven from code (`recovery db upgrade`, `recovery run`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
+
+from alembic import command
 
 ROOT = Path(__file__).resolve().parents[2]
 

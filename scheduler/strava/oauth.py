@@ -101,8 +101,8 @@ def parse_code_option(value: str) -> Callback:
     return Callback(value, None)
 
 
-def scope_problem(scope: str | None) -> tuple[str, bool] | None:
-    """(message, fatal) when the granted scope is short of what we asked; None when all is granted."""
+def scope_warning(scope: str | None) -> str | None:
+    """What the athlete loses when they unticked part of what we asked; None when all was granted."""
     if scope is None:
         return None
     granted = {part.strip() for part in scope.split(",") if part.strip()}
@@ -111,15 +111,13 @@ def scope_problem(scope: str | None) -> tuple[str, bool] | None:
     if "activity:read" in granted:
         return (
             "Strava granted 'activity:read' but not 'activity:read_all': activities you keep private "
-            '("Only You") will not get recovery reminders. Run `recovery auth` again and leave '
-            '"View data about your private activities" ticked to include them.',
-            False,
+            '("Only You") will get no recovery reminders. Run `recovery auth` again and leave '
+            '"View data about your private activities" ticked to include them.'
         )
     return (
-        "Strava granted no access to your activities (scope: "
-        f"{scope or 'none'}): the scheduler cannot see any run. Run `recovery auth` again and leave "
-        '"View data about your activities" ticked.',
-        True,
+        f"Strava granted no access to your activities (scope: {scope or 'none'}), not 'activity:read_all': "
+        "no activity will get recovery reminders, and the first poll will ask you to reconnect. "
+        "Run `recovery auth` again and leave the activity permissions ticked."
     )
 
 

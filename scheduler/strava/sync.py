@@ -1,14 +1,16 @@
 """The poller: reads each athlete's new and changed activities from Strava and hands them to ingest.
 
-How a poll reads (one athlete):
-- **Tick** (every poll): `GET /athlete/activities?after=A` with A = the newest start seen, or 24 h ago when
-  that is earlier, so the day's activities come back on every tick (a re-tag to "race", a rename, a deletion
-  of the newest ones is seen within one interval) for the price of the one read the poll costs anyway. Full
-  pages continue at once. A short page ends the tick: the next tick reads on from the advanced start, and
-  that read is the empty page that ends the sequence — so confirming the end costs no extra read.
-- **Scan** (the first poll, then every `scan_every`, and every `recovery sync`): A = the newest start seen
-  minus `overlap_hours` (late uploads from watches keep their old start time), pages read until an EMPTY page
-  (a page may come back short before the end).
+How a poll reads (one athlete), one read per tick in the steady state:
+- A **window read**: `GET /athlete/activities?after=A` with A = the newest start seen minus `overlap_hours`.
+  Late uploads from watches keep their old start time, and the window brings them in; it also brings back
+  the recent activities, so a re-tag to "race", a rename or a deletion is seen within two ticks.
+- Pages are read until an EMPTY page, never ending at the first short page (Strava's pages can come back
+  short before the end). A full page is followed at once. After a short page the next page is read by the
+  next tick, as a **cursor read** with A = the newest start seen (the last item of that short page): it
+  returns exactly what a further page would, plus anything uploaded since. It usually comes back empty,
+  which ends the sequence; so confirming the end costs no read beyond the one each tick makes anyway.
+  Window and cursor reads therefore alternate while the window holds activities.
+- The first poll of an athlete, `recovery sync` and backfills read all their pages at once.
 - Activities seen before in the window read but missing from it are checked with one detail read: 404 →
   `delete_activity`.
 - A detail read happens only when ingest says the summary cannot decide the class (`needs_detail`); the
@@ -61,8 +63,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PER_PAGE = 200  # Strava's maximum: one read covers a typical athlete's whole window
-RECENT = timedelta(hours=24)
-SCAN_EVERY = timedelta(hours=6)
 INACTIVE_RETRY = timedelta(hours=6)
 # A detail Strava keeps answering "still processing" (resource_state -1) for this long is given up.
 PENDING_DETAIL_TTL = timedelta(days=1)
@@ -83,13 +83,14 @@ def poll_offset(athlete_id: int, interval: float) -> float:
 @dataclass
 class PollState:
     claimed_until: datetime | None = None
-    scanned_at: datetime | None = None
+    # The last read sequence ended on a short page: the next tick reads on from the newest start.
+    unconfirmed: bool = False
     pending_details: dict[int, datetime] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "claimed_until": self.claimed_until.isoformat() if self.claimed_until else None,
-            "scanned_at": self.scanned_at.isoformat() if self.scanned_at else None,
+            "unconfirmed": self.unconfirmed,
             "pending_details": {str(k): v.isoformat() for k, v in self.pending_details.items()},
         }
 
@@ -101,7 +102,7 @@ class PollState:
         pending = value.get("pending_details") or {}
         return cls(
             claimed_until=instant(value.get("claimed_until")),
-            scanned_at=instant(value.get("scanned_at")),
+            unconfirmed=bool(value.get("unconfirmed")),
             pending_details={int(k): datetime.fromisoformat(v) for k, v in pending.items()},
         )
 
@@ -140,7 +141,7 @@ class PollReport:
     athlete_id: int
     # synced | deferred | skipped | needs_reauth | app_inactive | failed
     outcome: str = "synced"
-    scanned: bool = False
+    read: str = ""  # window | cursor | backfill
     reads: int = 0
     pages: int = 0
     details: int = 0
@@ -163,7 +164,7 @@ class PollReport:
         parts = [f"athlete {self.athlete_id}: {self.outcome}"]
         if self.outcome == "synced":
             parts.append(
-                f"{'scan' if self.scanned else 'tick'}, {self.reads} read(s) ({self.details} detail), "
+                f"{self.read} read, {self.reads} request(s) ({self.details} detail), "
                 f"{len(self.created)} new, {len(self.changed)} changed, {len(self.deleted)} deleted"
             )
         if self.deferred_until:
@@ -245,7 +246,6 @@ class Poller:
         *,
         interval: int | None = None,
         interactive: bool = False,
-        scan_every: timedelta = SCAN_EVERY,
         per_page: int = PER_PAGE,
     ) -> None:
         self.sessions = sessions
@@ -258,7 +258,6 @@ class Poller:
         # Interactive commands may use the reserve the background polls leave untouched.
         self.interactive = interactive
         self.reserve = 0.0 if interactive else settings.strava.rate_reserve
-        self.scan_every = scan_every
         self.per_page = per_page
         self.overlap = timedelta(hours=settings.strava.overlap_hours)
 
@@ -422,15 +421,13 @@ class Poller:
                     models.Activity.athlete_id == athlete_id, models.Activity.deleted_at.is_(None)
                 )
             )
-        report.scanned = drain = bool(
-            scan or backfill_days or state.scanned_at is None or now - state.scanned_at >= self.scan_every
-        )
+        drain = bool(scan or backfill_days or self._never_synced(athlete_id))
         if backfill_days:
-            after = now - timedelta(days=backfill_days)
-        elif drain:
-            after = (newest or now) - self.overlap
+            report.read, after = "backfill", now - timedelta(days=backfill_days)
+        elif state.unconfirmed and newest is not None and not drain:
+            report.read, after = "cursor", newest
         else:
-            after = min(newest, now - RECENT) if newest else now - self.overlap
+            report.read, after = "window", (newest or now) - self.overlap
         # Older than this, an activity is history: stored and classified, never notified.
         history_before = now - self.overlap if backfill_days else None
 
@@ -447,7 +444,8 @@ class Poller:
                 break
             page += 1
         report.seen = len(seen)
-        self._check_vanished(access, after, seen, report)
+        if report.read != "cursor":  # a cursor read starts after every activity we hold
+            self._check_vanished(access, after, seen, report)
         with transaction(self.sessions) as session:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is not None:
@@ -456,10 +454,16 @@ class Poller:
                 athlete.defer_until = None
                 athlete.updated_at = self.clock()
             alerts.clear(session, athlete_id, alerts.APP_INACTIVE)
-            if drain:
-                row, current = _locked_state(session, athlete_id, now)
-                current.scanned_at = now
-                _save_state(row, current, now)
+            row, current = _locked_state(session, athlete_id, now)
+            current.unconfirmed = bool(items)  # the sequence ended on a short page, not an empty one
+            _save_state(row, current, now)
+
+    def _never_synced(self, athlete_id: int) -> bool:
+        with self.sessions() as session:
+            return (
+                session.scalar(select(models.Athlete.last_sync_at).where(models.Athlete.id == athlete_id))
+                is None
+            )
 
     def _ingest_page(
         self,

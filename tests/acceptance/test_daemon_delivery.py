@@ -77,6 +77,12 @@ def env_for(inbox: Receiver, **extra: str) -> dict[str, str]:
     return {"RECOVERY_NOTIFY__URLS": inbox.url, "RECOVERY_DISPATCH__SWEEP_INTERVAL": SLOW_SWEEP, **extra}
 
 
+def lateness(arrived: datetime, due: datetime, ready_at: datetime) -> timedelta:
+    """How late a reminder came: after its due time, or after the daemon was up if it was due before that
+    (a slow start on a busy machine is not the wake-up's fault; such a reminder goes out at start)."""
+    return arrived - max(due, ready_at)
+
+
 def arrival(inbox: Receiver, step: str, timeout: float) -> datetime:
     found = wait_until(
         lambda: [m for m in inbox.messages() if m.title == title(step)], timeout, f"{step} at the receiver"
@@ -88,12 +94,13 @@ def test_reminders_planned_before_start_leave_within_a_second_of_due(
     daemon: DaemonFactory, inbox: Receiver, tmp_path: Path
 ) -> None:
     sessions = open_database(default_db_url(tmp_path))
-    due_ice, due_massage = now() + timedelta(seconds=4), now() + timedelta(seconds=6)
+    due_ice, due_massage = now() + timedelta(seconds=5), now() + timedelta(seconds=7)
     seed(sessions, {"ice_now": due_ice, "leg_massager": due_massage})
 
     d = daemon(env_for(inbox))
-    assert arrival(inbox, "ice_now", 10) - due_ice < ON_TIME
-    assert arrival(inbox, "leg_massager", 10) - due_massage < ON_TIME
+    ready = now()
+    assert lateness(arrival(inbox, "ice_now", 15), due_ice, ready) < ON_TIME
+    assert lateness(arrival(inbox, "leg_massager", 15), due_massage, ready) < ON_TIME
     assert arrival(inbox, "ice_now", 0) >= due_ice  # never early
     wait_until(
         lambda: statuses(sessions) == {"ice_now": "sent", "leg_massager": "sent"}, 5, "both marked sent"
@@ -107,9 +114,9 @@ def test_a_reminder_planned_elsewhere_while_running_is_noticed_by_the_sweep(
 ) -> None:
     d = daemon(env_for(inbox, RECOVERY_DISPATCH__SWEEP_INTERVAL="2"))
     sessions = open_database(d.db_url)
-    due = now() + timedelta(seconds=4)
+    due = now() + timedelta(seconds=6)
     seed(sessions, {"foam_roll": due})  # as another instance (or `recovery sync`) would
-    assert arrival(inbox, "foam_roll", 10) - due < ON_TIME
+    assert arrival(inbox, "foam_roll", 15) - due < ON_TIME
     assert d.stop() == 0
 
 
@@ -131,9 +138,10 @@ def test_after_a_crash_every_pending_reminder_goes_out_once(
     wait_until(lambda: now() > due["leg_massager"], 10, "leg_massager to fall due while down", interval=0.1)
 
     second = daemon(env_for(inbox))
-    leg = arrival(inbox, "leg_massager", 10)
-    assert leg - due["leg_massager"] < timedelta(seconds=10)  # sent at restart, not dropped
-    assert arrival(inbox, "foam_roll", 10) - due["foam_roll"] < ON_TIME
+    ready = now()
+    # Due while the daemon was down: sent at restart, not dropped.
+    assert lateness(arrival(inbox, "leg_massager", 15), due["leg_massager"], ready) < ON_TIME
+    assert lateness(arrival(inbox, "foam_roll", 15), due["foam_roll"], ready) < ON_TIME
     wait_until(lambda: set(statuses(sessions).values()) == {"sent"}, 5, "every reminder marked sent")
     assert second.stop() == 0
 
@@ -183,3 +191,23 @@ def test_a_reminder_sent_just_before_sigterm_is_not_sent_again(
     assert restarted.stop() == 0
     assert inbox.titles() == [title("ice_now")]
     assert statuses(sessions) == {"ice_now": "sent"}
+
+
+@pytest.mark.postgres
+def test_two_daemons_on_one_postgresql_send_each_reminder_once(
+    daemon: DaemonFactory, inbox: Receiver, pg_url: str, tmp_path: Path
+) -> None:
+    sessions = open_database(pg_url)
+    due = now() + timedelta(seconds=4)
+    steps = {f"step_{n:02d}": due + timedelta(milliseconds=50 * n) for n in range(12)}
+    seed(sessions, steps)
+
+    env = env_for(inbox, RECOVERY_DATABASE_URL=pg_url)
+    first = daemon(env, data_dir=tmp_path / "one")
+    second = daemon(env, data_dir=tmp_path / "two")
+    wait_until(lambda: len(inbox.messages()) >= len(steps), 15, "every reminder at the receiver")
+    wait_until(lambda: set(statuses(sessions).values()) == {"sent"}, 5, "every reminder marked sent")
+    assert first.stop() == 0 and second.stop() == 0
+
+    assert Counter(inbox.titles()) == {title(step): 1 for step in steps}
+    assert deliveries(sessions) == {step: 1 for step in steps}

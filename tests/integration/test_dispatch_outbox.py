@@ -187,16 +187,25 @@ def test_the_athletes_own_urls_are_passed_to_the_notifier(sessions, notifier, cl
     assert [s.destinations for s in notifier.sent] == [("ntfy://ntfy.sh/ada",)]
 
 
-def test_a_pass_claims_at_most_batch_size_soonest_first(seeded, notifier, clock) -> None:
-    dues = [T0 - timedelta(minutes=n) for n in range(5)]
-    add_reminders(seeded, T0, 5, activity_id=100, due_at=dues)
-    dispatcher = make(seeded, notifier, clock, batch_size=2, workers=1)
+def test_a_pass_sends_soonest_first_never_holding_more_than_batch_size_leases(seeded, clock) -> None:
+    dues = [T0 - timedelta(minutes=n) for n in range(7)]
+    add_reminders(seeded, T0, 7, activity_id=100, due_at=dues)
+    leases_seen: list[int] = []
 
-    assert dispatcher.run_once().claimed == 2
-    assert sorted(m.title for m in notifier.messages) == [
-        "Ice now — Harbourfront 10K #3",
-        "Ice now — Harbourfront 10K #4",
-    ]
+    class CountingNotifier(MemoryNotifier):
+        def send(self, message, athlete_urls=()):  # type: ignore[no-untyped-def]
+            with seeded() as session:
+                leases_seen.append(
+                    session.query(models.Reminder).filter_by(status="sending", leased_by="a").count()
+                )
+            return super().send(message, athlete_urls)
+
+    notifier = CountingNotifier()
+    report = make(seeded, notifier, clock, batch_size=2, workers=1).run_once()
+
+    assert (report.claimed, report.sent) == (7, 7)
+    assert [m.title[-2:] for m in notifier.messages] == ["#6", "#5", "#4", "#3", "#2", "#1", "#0"]
+    assert max(leases_seen) == 2
 
 
 def test_a_live_lease_is_respected_and_a_lapsed_one_is_taken_over(seeded, notifier, clock) -> None:

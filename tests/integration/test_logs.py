@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
+    logging.captureWarnings(False)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
@@ -154,3 +156,15 @@ def test_scheduler_chatter_is_quiet_unless_debugging() -> None:
     stream, _ = configure(log_level="DEBUG")
     logging.getLogger("apscheduler.executors.default").info('Running job "dispatch-sweep"')
     assert "Running job" in stream.getvalue()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_library_deprecation_warnings_stay_out_of_the_users_log() -> None:
+    stream, _ = configure()
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # as stravalib does on import
+        warnings.warn("imghdr is deprecated", DeprecationWarning, stacklevel=1)
+        warnings.warn("disk almost full", UserWarning, stacklevel=1)
+    text = stream.getvalue()
+    assert "imghdr" not in text
+    assert "disk almost full" in text

@@ -6,7 +6,9 @@ driven by the test, and nothing waits on the real clock.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,11 +28,25 @@ from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import budget, oauth
 from scheduler.strava.client import client_factory
 from scheduler.strava.sync import Poller
+from tests.doubles import strava_fixtures
 from tests.doubles.strava_double import StravaDouble
-from tests.doubles.strava_fixtures import strava_double  # noqa: F401  (fixture)
+
+strava_double = strava_fixtures.strava_double
 
 ATHLETE = 101
 START = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)  # 10:03 in Toronto
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest) -> str:
+    """SQLite unless a test asks for both backends with BOTH_BACKENDS (keeps this module quick)."""
+    backend = getattr(request, "param", "sqlite")
+    return str(request.getfixturevalue("pg_url" if backend == "postgres" else "sqlite_url"))
+
+
+BOTH_BACKENDS = pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 class FakeClock:
@@ -163,25 +179,43 @@ def test_late_upload_with_an_old_start_is_not_missed(
     assert poller.poll_athlete(ATHLETE).created == [ride]
     clock.advance(minutes=10)
     late = run(
-        strava_double,
-        clock.now - timedelta(hours=30),  # older than the tick's 24 h window: only the scan reaches it
-        name="Long run",
-        distance=26000.0,
-        moving_time=8400,
+        strava_double, clock.now - timedelta(hours=30), name="Long run", distance=26000.0, moving_time=8400
     )
 
     reports = []
-    for _ in range(40):  # ticks every 10 min, until a scan comes round
+    for _ in range(2):  # a window read comes round within two ticks
         clock.advance(minutes=10)
         reports.append(poller.poll_athlete(ATHLETE))
-        if late in stored(sessions):
-            break
 
     assert late in stored(sessions)
     assert stored(sessions)[late].effort == "long_run"
-    assert reports[-1].scanned
-    # Ticks that found nothing cost exactly one read each.
-    assert all(r.reads == 1 for r in reports[:-1])
+    assert [r.reads for r in reports] == [1, 1]  # each tick costs one read, finding it included
+
+
+@pytest.mark.usefixtures("connected")
+def test_a_short_page_is_continued_by_the_next_tick_until_an_empty_page(
+    strava_double: StravaDouble,
+    sessions: sessionmaker[Session],
+    app_settings: Settings,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> None:
+    poller = make_poller(sessions, app_settings, notifier, clock, per_page=5)
+    assert poller.poll_athlete(ATHLETE).outcome == "synced"  # the first poll: nothing yet
+    ids = [run(strava_double, clock.now - timedelta(hours=9 - i), sport_type="Walk") for i in range(7)]
+    strava_double.set_short_page(1, missing=2)  # every first page hides two slots
+
+    reports = []
+    while len(reports) < 8:
+        clock.advance(minutes=10)
+        reports.append(poller.poll_athlete(ATHLETE))
+        if reports[-1].read == "cursor" and reports[-1].seen == 0:
+            break  # the empty page: the sequence is complete
+
+    assert set(stored(sessions)) == set(ids)
+    assert all(r.reads == 1 for r in reports)
+    assert [r.read for r in reports] == ["window", "cursor", "cursor", "cursor"]
+    assert [r.seen for r in reports] == [3, 3, 1, 0]
 
 
 @pytest.mark.usefixtures("connected")
@@ -268,6 +302,7 @@ def test_detail_is_read_only_when_the_summary_cannot_decide(
 # -- tokens ----------------------------------------------------------------------------------------------
 
 
+@BOTH_BACKENDS
 def test_rotated_refresh_token_survives_a_restart(
     strava_double: StravaDouble,
     engine: Engine,
@@ -286,7 +321,8 @@ def test_rotated_refresh_token_survives_a_restart(
     assert rotated != first_refresh
 
     # A new process: a fresh engine and session factory read the rotated token from the database.
-    restarted = make_sessionmaker(make_engine(str(engine.url.render_as_string(hide_password=False))))
+    second_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    restarted = make_sessionmaker(second_engine)
     assert athlete_row(restarted).refresh_token == rotated
     clock.advance(hours=6)
     run(strava_double, clock.now - timedelta(minutes=50), name="Easy 30")
@@ -294,6 +330,7 @@ def test_rotated_refresh_token_survives_a_restart(
     assert report.outcome == "synced"
     assert len(report.created) == 1
     assert athlete_row(restarted).state == "active"
+    second_engine.dispose()
 
 
 @pytest.mark.usefixtures("connected")
@@ -381,10 +418,8 @@ def _foreign_reads(double: StravaDouble, n: int) -> None:
         request = urllib.request.Request(
             f"{double.api_url}/athlete", headers={"Authorization": f"Bearer {token}"}
         )
-        try:
+        with contextlib.suppress(urllib.error.HTTPError):
             urllib.request.urlopen(request, timeout=5).close()
-        except urllib.error.HTTPError:
-            pass
 
 
 class _BusyNeighbour:
@@ -404,6 +439,7 @@ class _BusyNeighbour:
         return result
 
 
+@BOTH_BACKENDS
 @pytest.mark.usefixtures("connected")
 def test_429_defers_to_the_window_reset_without_sleeping_or_losing_data(
     strava_double: StravaDouble,
@@ -411,9 +447,10 @@ def test_429_defers_to_the_window_reset_without_sleeping_or_losing_data(
     app_settings: Settings,
     notifier: MemoryNotifier,
     clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first = clock.now - timedelta(hours=40)
-    ids = [run(strava_double, first + timedelta(minutes=7 * i), sport_type="Walk") for i in range(250)]
+    ids = [run(strava_double, first + timedelta(minutes=50 * i), sport_type="Walk") for i in range(30)]
     strava_double.set_rate_limits(read_15min=6)
     real = client_factory(app_settings.strava, clock)
     neighbour = _BusyNeighbour(None, strava_double, 4)
@@ -422,20 +459,24 @@ def test_429_defers_to_the_window_reset_without_sleeping_or_losing_data(
         neighbour._port = real(token)
         return neighbour
 
-    poller = make_poller(sessions, app_settings, notifier, clock)
+    poller = make_poller(sessions, app_settings, notifier, clock, per_page=20)
     poller.port_factory = factory
 
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
     started = time.monotonic()
     report = poller.poll_athlete(ATHLETE)
     elapsed = time.monotonic() - started
 
-    assert elapsed < 3  # stravalib's own limiter would have slept until 14:15
+    assert elapsed < 2  # stravalib's own limiter would have slept until 14:15
     assert [r.status for r in strava_double.requests][-1] == 429
     assert report.outcome == "deferred"
     reset = datetime(2026, 5, 16, 14, 15, tzinfo=UTC)
     assert report.deferred_until == reset
     assert athlete_row(sessions).defer_until == reset
-    assert len(stored(sessions)) == 200  # the page read before the 429 was committed
+    assert len(stored(sessions)) == 20  # the page read before the 429 was committed
     with sessions() as session:
         assert budget.load(session).blocked_until == reset
     assert poller.due_athletes(clock.now) == []
@@ -449,7 +490,7 @@ def test_429_defers_to_the_window_reset_without_sleeping_or_losing_data(
 
     assert resumed.outcome == "synced"
     assert set(stored(sessions)) == set(ids)
-    assert len(resumed.created) == 50
+    assert len(resumed.created) == 10
 
 
 @pytest.mark.usefixtures("connected")

@@ -181,7 +181,7 @@ def test_athletes_added_and_removed_follow_the_database(setup: Setup, started: S
 
 
 def test_an_overdue_new_athlete_is_polled_at_once_others_wait_their_turn(
-    setup: Setup, started: list[DaemonJobs]
+    setup: Setup, started: Started
 ) -> None:
     setup.athletes[:] = [5, 6, 7]
     setup.poller.overdue = {5, 6}
@@ -190,25 +190,37 @@ def test_an_overdue_new_athlete_is_polled_at_once_others_wait_their_turn(
     before = utc_now()
     jobs.sync_athletes()
 
-    def next_run(athlete: int) -> datetime:
-        return jobs.scheduler.get_job(f"poll-{athlete}").next_run_time
+    def next_run(job_id: str) -> datetime:
+        return jobs.scheduler.get_job(job_id).next_run_time
 
-    assert next_run(5) <= before + timedelta(seconds=1)
+    assert next_run("catch-up-5") <= before + timedelta(seconds=1)
     # Not all in the same second.
-    assert next_run(6) - next_run(5) >= timedelta(seconds=1)
-    # Athlete 7 was polled recently: it keeps its slot, 300 s into each 600 s cycle since the anchor.
-    assert (next_run(7) - ANCHOR).total_seconds() % 600 == 300
+    assert next_run("catch-up-6") - next_run("catch-up-5") >= timedelta(seconds=1)
+    assert jobs.scheduler.get_job("catch-up-7") is None
+    # Every periodic poll keeps its slot, 300 s into each 600 s cycle since the anchor: a catch-up does not
+    # move it (APScheduler would count the next interval from an early first run).
+    for athlete in (5, 6, 7):
+        assert (next_run(f"poll-{athlete}") - ANCHOR).total_seconds() % 600 == 300
 
 
-def test_an_athlete_is_not_polled_at_once_on_every_sync(setup: Setup, started: list[DaemonJobs]) -> None:
+def test_an_athlete_is_not_polled_at_once_on_every_sync(setup: Setup, started: Started) -> None:
     setup.athletes[:] = [5]
     setup.poller.overdue = {5}
-    setup.poller.offsets = {5: 300.0}
     jobs = start_paused(setup.jobs(), started)
     jobs.sync_athletes()
-    first = jobs.scheduler.get_job("poll-5").next_run_time
+    jobs.scheduler.remove_job("catch-up-5")  # as if it had run
     jobs.sync_athletes()
-    assert jobs.scheduler.get_job("poll-5").next_run_time == first
+    assert jobs.scheduler.get_job("catch-up-5") is None
+
+
+def test_a_disconnected_athlete_loses_its_pending_catch_up_too(setup: Setup, started: Started) -> None:
+    setup.athletes[:] = [5]
+    setup.poller.overdue = {5}
+    jobs = start_paused(setup.jobs(), started)
+    jobs.sync_athletes()
+    setup.athletes[:] = []
+    jobs.sync_athletes()
+    assert job_ids(jobs) == {SWEEP_JOB, ATHLETES_JOB, HOUSEKEEPING_JOB}
 
 
 def test_without_strava_no_poll_jobs(setup: Setup, started: Started) -> None:

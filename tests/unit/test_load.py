@@ -1,4 +1,4 @@
-"""Training load: Banister TRIMP from average heart rate, with the max/rest heart rates the module documents."""
+"""Training load: Banister TRIMP from average heart rate, with the heart rates load.py documents."""
 
 from __future__ import annotations
 

@@ -1,0 +1,96 @@
+"""The daemon wired to Strava (the local double): a pushed event becomes a reminder within seconds."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from scheduler.store import models
+from scheduler.store.db import make_engine, make_sessionmaker
+from tests.acceptance.conftest import DaemonFactory, base_env, recovery_command, wait_until
+from tests.acceptance.receiver import Receiver, receiver
+from tests.doubles.strava_double import StravaDouble
+
+pytestmark = pytest.mark.slow
+
+ATHLETE = 101
+VERIFY_TOKEN = "acceptance-verify-token"
+
+
+@pytest.fixture
+def double() -> Iterator[StravaDouble]:
+    with StravaDouble() as strava:
+        strava.callback_timeout = 5.0  # a loaded CI machine may take a moment to answer the handshake
+        yield strava
+
+
+@pytest.fixture
+def inbox() -> Iterator[Receiver]:
+    with receiver() as r:
+        yield r
+
+
+def strava_env(double: StravaDouble, inbox: Receiver) -> dict[str, str]:
+    return {
+        "RECOVERY_STRAVA__API_URL": double.api_url,
+        "RECOVERY_STRAVA__OAUTH_URL": double.oauth_url,
+        "RECOVERY_STRAVA__CLIENT_ID": str(double.client_id),
+        "RECOVERY_STRAVA__CLIENT_SECRET": double.client_secret,
+        "RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+        "RECOVERY_NOTIFY__URLS": inbox.url,
+    }
+
+
+def recovery(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*recovery_command(), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_race_pushed_by_webhook_brings_the_ice_reminder_at_once(
+    daemon: DaemonFactory, double: StravaDouble, inbox: Receiver, tmp_path: Path
+) -> None:
+    env = base_env(tmp_path / "data", tmp_path) | strava_env(double, inbox)
+    double.add_athlete(ATHLETE, "Ada", "Runner")
+    connected = recovery(env, tmp_path, "auth", "--code", double.issue_code(ATHLETE))
+    assert connected.returncode == 0, connected.stderr
+
+    d = daemon(strava_env(double, inbox))
+    wait_until(lambda: f"polling athlete {ATHLETE}" in d.logs(), 10, "the athlete's poll job")
+    port = d.url.rsplit(":", 1)[1]
+    subscribed = recovery(
+        env, tmp_path, "webhook", "subscribe", "--callback-url", f"http://localhost:{port}/webhooks/strava"
+    )
+    assert subscribed.returncode == 0, subscribed.stderr
+
+    finished = datetime.now(UTC) - timedelta(minutes=5)
+    race = double.add_activity(
+        ATHLETE,
+        name="Riverside 10K",
+        workout_type=1,
+        start_date=finished - timedelta(minutes=42),
+        distance=10_000.0,
+        moving_time=42 * 60,
+        elapsed_time=42 * 60,
+    )
+    pushed = datetime.now(UTC)
+    deliveries = double.send_event("activity", int(race["id"]), "create", ATHLETE)
+    assert deliveries[-1].acknowledged
+
+    # Well before the 60 s webhook job or the hourly backstop poll: the event itself woke the daemon.
+    first = wait_until(inbox.messages, 15, "the first reminder at the receiver")[0]
+    assert first.at - pushed < timedelta(seconds=10)
+
+    engine = make_engine(d.db_url)
+    with make_sessionmaker(engine)() as session:
+        activity = session.get(models.Activity, int(race["id"]))
+        assert activity is not None and activity.effort == "race"
+        sent = session.scalars(select(models.Reminder).where(models.Reminder.status == "sent")).all()
+        assert [r.step for r in sent] == ["ice"]
+    engine.dispose()
+    assert d.stop() == 0

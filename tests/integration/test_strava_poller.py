@@ -1,0 +1,350 @@
+"""The poller's rules against the in-memory Strava (fast): tokens, claims, pending details, alerts, events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.domain.protocols import load_protocols
+from scheduler.ingest import IngestConfig
+from scheduler.notify.memory import MemoryNotifier
+from scheduler.settings import Settings
+from scheduler.store import athletes as athlete_store
+from scheduler.store import models
+from scheduler.store.db import transaction
+from scheduler.strava import webhooks
+from scheduler.strava.memory import MemoryStrava
+from scheduler.strava.port import RateLimited, StravaUnavailable
+from scheduler.strava.sync import Poller, PollState
+from tests.doubles import strava_data
+
+ATHLETE = 101
+START = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)
+
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    return sqlite_url
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def strava(clock: FakeClock) -> MemoryStrava:
+    return MemoryStrava(clock=clock)
+
+
+@pytest.fixture
+def notifier() -> MemoryNotifier:
+    return MemoryNotifier()
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Settings:
+    return Settings(data_dir=tmp_path, timezone="UTC")
+
+
+def make_poller(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> Poller:
+    config = IngestConfig(load_protocols(settings.protocols_file), "UTC")
+    return Poller(sessions, settings, strava.port, notifier, config, clock)
+
+
+@pytest.fixture
+def poller(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> Poller:
+    return make_poller(sessions, settings, strava, notifier, clock)
+
+
+@pytest.fixture
+def athlete(sessions: sessionmaker[Session], strava: MemoryStrava, clock: FakeClock) -> int:
+    grant = strava.connect(ATHLETE, "Ada Runner")
+    with transaction(sessions) as session:
+        athlete_store.upsert_connected(
+            session,
+            ATHLETE,
+            name="Ada Runner",
+            timezone=None,
+            grant=grant,
+            scope="read,activity:read_all",
+            now=clock(),
+        )
+    return ATHLETE
+
+
+_ids = iter(range(9_000_001, 9_999_999))
+
+
+def summary(when: datetime, name: str = "Morning Run", **fields: Any) -> dict[str, Any]:
+    fields.setdefault("distance", 8000.0)
+    fields.setdefault("moving_time", 2700)
+    fields.setdefault("average_heartrate", 140.0)
+    return strava_data.summary_activity(next(_ids), ATHLETE, name, when, **fields)
+
+
+def stored(sessions: sessionmaker[Session]) -> dict[int, models.Activity]:
+    with sessions() as session:
+        return {a.id: a for a in session.scalars(select(models.Activity))}
+
+
+def athlete_row(sessions: sessionmaker[Session]) -> models.Athlete:
+    with sessions() as session:
+        found = session.get(models.Athlete, ATHLETE)
+        assert found is not None
+        return found
+
+
+def set_expiry(sessions: sessionmaker[Session], expires_at: datetime) -> None:
+    with transaction(sessions) as session:
+        found = session.get(models.Athlete, ATHLETE)
+        assert found is not None
+        found.token_expires_at = expires_at
+
+
+@pytest.mark.usefixtures("athlete")
+@pytest.mark.parametrize(("left", "refreshed"), [(timedelta(minutes=9), 1), (timedelta(minutes=11), 0)])
+def test_token_is_refreshed_before_the_call_when_under_ten_minutes_remain(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    clock: FakeClock,
+    left: timedelta,
+    refreshed: int,
+) -> None:
+    set_expiry(sessions, clock.now + left)
+
+    assert poller.poll_athlete(ATHLETE).outcome == "synced"
+
+    assert strava.count("refresh") == refreshed
+    assert athlete_row(sessions).access_token == strava.tokens_of(ATHLETE)[0]
+
+
+@pytest.mark.usefixtures("athlete")
+def test_pending_detail_survives_a_429_and_is_read_after_the_reset(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    vague = strava.add_activity(
+        ATHLETE,
+        strava_data.detailed_activity(summary(clock.now - timedelta(hours=2), average_heartrate=None)),
+    )
+    reset = datetime(2026, 5, 16, 14, 15, tzinfo=UTC)
+    strava.fail_next(RateLimited("rate limit exceeded", reset), "get_activity")
+
+    first = poller.poll_athlete(ATHLETE)
+
+    assert first.outcome == "deferred" and first.deferred_until == reset
+    assert vague["id"] in stored(sessions)  # the summary was kept
+    assert not stored(sessions)[vague["id"]].detailed
+    with sessions() as session:
+        state = session.get(models.AppState, f"strava.poll.{ATHLETE}")
+        assert state is not None and vague["id"] in PollState.from_json(state.value).pending_details
+
+    clock.now = reset + timedelta(seconds=5)
+    second = poller.poll_athlete(ATHLETE)
+
+    assert second.outcome == "synced"
+    assert stored(sessions)[vague["id"]].detailed
+    assert strava.count("get_activity") == 2
+    with sessions() as session:
+        state = session.get(models.AppState, f"strava.poll.{ATHLETE}")
+        assert state is not None and PollState.from_json(state.value).pending_details == {}
+
+
+@pytest.mark.usefixtures("athlete")
+def test_a_second_instance_does_not_repeat_a_poll_claimed_moments_ago(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> None:
+    one = make_poller(sessions, settings, strava, notifier, clock)
+    two = make_poller(sessions, settings, strava, notifier, clock)
+
+    assert one.poll_athlete(ATHLETE).outcome == "synced"
+    calls = strava.count()
+    clock.advance(seconds=2)
+    assert two.poll_athlete(ATHLETE).outcome == "skipped"
+    assert strava.count() == calls
+    clock.advance(minutes=10)
+    assert two.poll_athlete(ATHLETE).outcome == "synced"
+
+
+@pytest.mark.usefixtures("athlete")
+def test_due_athletes(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    assert poller.due_athletes(clock.now) == [ATHLETE]  # never synced
+    poller.poll_athlete(ATHLETE)
+    assert poller.due_athletes(clock.now + timedelta(minutes=5)) == []
+    assert poller.due_athletes(clock.now + timedelta(minutes=10)) == [ATHLETE]
+    assert [r.athlete_id for r in poller.poll_all()] == []
+
+    with transaction(sessions) as session:
+        found = session.get(models.Athlete, ATHLETE)
+        assert found is not None
+        found.defer_until = clock.now + timedelta(hours=1)
+    assert poller.due_athletes(clock.now + timedelta(minutes=30)) == []
+
+
+@pytest.mark.usefixtures("athlete")
+def test_token_job_refreshes_expiring_tokens_and_flags_revoked_ones(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> None:
+    set_expiry(sessions, clock.now + timedelta(minutes=5))
+    assert poller.refresh_tokens() == [ATHLETE]
+    assert poller.refresh_tokens() == []  # fresh now: no call
+    assert strava.count("refresh") == 1
+
+    strava.revoke(ATHLETE)
+    set_expiry(sessions, clock.now + timedelta(minutes=5))
+    assert poller.refresh_tokens() == []
+    assert athlete_row(sessions).state == "needs_reauth"
+    assert len(notifier.sent) == 1
+
+
+@pytest.mark.usefixtures("athlete")
+def test_a_failed_alert_is_sent_again_at_the_next_poll(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> None:
+    strava.revoke(ATHLETE)
+    set_expiry(sessions, clock.now)
+    notifier.fail(times=1)
+
+    assert poller.poll_athlete(ATHLETE).outcome == "needs_reauth"
+    assert notifier.sent == []
+    assert poller.due_athletes(clock.now) == [ATHLETE]  # not told yet
+    clock.advance(minutes=10)
+    poller.poll_athlete(ATHLETE)
+    clock.advance(minutes=10)
+    poller.poll_athlete(ATHLETE)
+
+    assert len(notifier.sent) == 1
+    assert athlete_row(sessions).alerted_problem == "needs_reauth"
+    assert poller.due_athletes(clock.now) == []
+
+
+@pytest.mark.usefixtures("athlete")
+def test_a_malformed_activity_is_skipped_and_the_rest_ingested(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    good = strava.add_activity(ATHLETE, summary(clock.now - timedelta(hours=3), "Easy 40"))
+    bad = strava.add_activity(ATHLETE, {**summary(clock.now - timedelta(hours=2)), "distance": "far"})
+
+    report = poller.poll_athlete(ATHLETE)
+
+    assert report.outcome == "synced"
+    assert report.skipped_invalid == [bad["id"]]
+    assert set(stored(sessions)) == {good["id"]}
+
+
+@pytest.mark.usefixtures("athlete")
+def test_strava_down_is_a_failed_poll_that_the_next_one_repairs(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    activity = strava.add_activity(ATHLETE, summary(clock.now - timedelta(hours=1), "Easy 40"))
+    strava.fail_next(StravaUnavailable("activity list: 502 Bad Gateway"), "list_activities")
+
+    failed = poller.poll_athlete(ATHLETE)
+    assert failed.outcome == "failed" and "502" in failed.message
+    assert athlete_row(sessions).last_error is not None
+    assert athlete_row(sessions).defer_until is None  # a hiccup does not stop polling
+
+    clock.advance(minutes=10)
+    assert poller.poll_athlete(ATHLETE).created == [activity["id"]]
+    assert athlete_row(sessions).last_error is None
+
+
+@pytest.mark.usefixtures("athlete")
+def test_an_event_for_an_activity_that_never_becomes_readable_is_given_up(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    body = {
+        "object_type": "activity",
+        "object_id": 424242,
+        "aspect_type": "create",
+        "owner_id": ATHLETE,
+        "subscription_id": 1,
+        "event_time": int(clock.now.timestamp()),
+        "updates": {},
+    }
+    assert webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now) == (
+        200,
+        {"status": "accepted"},
+    )
+
+    for _ in range(30):
+        webhooks.process_events(poller)
+        clock.advance(minutes=1)
+
+    assert strava.count("get_activity") == webhooks.MAX_ATTEMPTS
+    with sessions() as session:
+        event = session.scalars(select(models.WebhookEvent)).one()
+        assert event.processed_at is not None
+        assert event.attempts == webhooks.MAX_ATTEMPTS
+        assert "404" in (event.last_error or "")
+
+
+@pytest.mark.usefixtures("athlete")
+def test_events_wait_while_the_budget_is_spent(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    activity = strava.add_activity(
+        ATHLETE, summary(clock.now - timedelta(hours=1), "Tempo 6k", workout_type=3)
+    )
+    strava.read_limits = (1, 1000)
+    poller.poll_athlete(ATHLETE)  # spends the 15-minute window
+    body = {
+        "object_type": "activity",
+        "object_id": activity["id"],
+        "aspect_type": "update",
+        "owner_id": ATHLETE,
+        "event_time": int(clock.now.timestamp()),
+        "updates": {"title": "Tempo 6k"},
+    }
+    webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now)
+    calls = strava.count()
+
+    waiting = webhooks.process_events(poller)
+    assert waiting.waiting == 1 and waiting.processed == 0
+    assert strava.count() == calls
+
+    clock.now = datetime(2026, 5, 16, 14, 15, 1, tzinfo=UTC)
+    assert webhooks.process_events(poller).ingested == [activity["id"]]
