@@ -27,7 +27,9 @@ from typing import Any
 
 from scheduler.domain.activity import Activity, parse_activity
 from scheduler.domain.effort import Classification, Effort, classify, classify_series
+from scheduler.domain.planning import plan_activity
 from scheduler.domain.profile import AthleteProfile
+from scheduler.domain.protocols import default_protocols_path, load_protocols
 
 DATA = Path(__file__).parent / "data" / "classify_eval.json"
 SCORED = (Effort.RACE, Effort.SPEEDWORK, Effort.LONG_RUN, Effort.EASY)
@@ -162,6 +164,13 @@ def time_backfill() -> None:
     began = time.process_time()
     results = classify_series(acts, profile)
     series_cpu = time.process_time() - began
+    protocols = load_protocols(default_protocols_path())
+    now = acts[-1].end + timedelta(hours=1)
+    began = time.process_time()
+    steps = sum(
+        len(plan_activity(a, r, profile, protocols, now, "UTC")) for a, r in zip(acts, results, strict=True)
+    )
+    plan_cpu = time.process_time() - began
     efforts = Counter(r.effort.value for r in results)
     began = time.process_time()
     for i, activity in enumerate(acts):
@@ -169,6 +178,8 @@ def time_backfill() -> None:
     naive_cpu = time.process_time() - began
     print(f"\n5-year backfill: {len(acts)} activities ({runs} runs) -> {dict(efforts)}")
     print(f"  classify_series: {series_cpu:.3f} s CPU ({series_cpu / len(acts) * 1e6:.0f} µs per activity)")
+    print(f"  plan_activity: {plan_cpu:.3f} s CPU for {steps} steps")
+    print(f"  classify + plan: {series_cpu + plan_cpu:.3f} s CPU (target < 1 s)")
     print(f"  classify() with the whole earlier history each time: {naive_cpu:.3f} s CPU")
 
 

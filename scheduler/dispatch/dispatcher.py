@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -28,6 +29,8 @@ from scheduler.store.db import transaction
 
 log = logging.getLogger("scheduler.dispatch")
 
+# Longest a completed send waits to be written with others (its row stays leased meanwhile).
+SETTLE_DELAY = 0.05
 Outcome = Literal["sent", "retrying", "failed", "lease_lost", "deferred"]
 
 
@@ -106,6 +109,8 @@ class Dispatcher:
         notifier: Notifier | None = None
         pool: ThreadPoolExecutor | None = None
         pending: set[Future[_Attempt | _Skip]] = set()
+        finished: list[_Attempt | _Skip] = []
+        settle_by = 0.0
         more_due, first = True, True
         top_up_at = max(1, self._settings.batch_size // 2)
         try:
@@ -125,10 +130,18 @@ class Dispatcher:
                         pending |= {
                             pool.submit(self._attempt, notifier, r, urls.get(r.athlete_id, ())) for r in chunk
                         }
-                if not pending:
+                if not pending and not finished:
                     break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                counts.update(self._settle([future.result() for future in done]))
+                # Write completed sends in groups: as soon as a worker's worth has completed, or the oldest
+                # has waited SETTLE_DELAY (a few ms of crash window), or nothing else is in flight.
+                timeout = None if not finished else max(0.0, settle_by - time.monotonic())
+                done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                if done and not finished:
+                    settle_by = time.monotonic() + SETTLE_DELAY
+                finished += [future.result() for future in done]
+                if len(finished) >= self._settings.workers or not pending or time.monotonic() >= settle_by:
+                    counts.update(self._settle(finished))
+                    finished = []
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
