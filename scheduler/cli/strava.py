@@ -262,18 +262,11 @@ def build_poller(config: Settings, sessions: sessionmaker[Session], *, interacti
     from scheduler.domain.protocols import load_protocols
     from scheduler.ingest import IngestConfig
     from scheduler.notify.apprise_notifier import AppriseNotifier
-    from scheduler.strava.client import client_factory
-    from scheduler.strava.sync import Poller
+    from scheduler.strava.sync import make_poller
 
     notifier = AppriseNotifier([u.get_secret_value() for u in config.notify.urls], config.notify.config)
-    return Poller(
-        sessions,
-        config,
-        client_factory(config.strava),
-        notifier,
-        IngestConfig(load_protocols(config.protocols_file), config.timezone),
-        interactive=interactive,
-    )
+    ingest_config = IngestConfig(load_protocols(config.protocols_file), config.timezone)
+    return make_poller(config, sessions, notifier, ingest_config, interactive=interactive)
 
 
 def _names(sessions: sessionmaker[Session], ids: Sequence[int]) -> dict[int, str]:

@@ -37,6 +37,7 @@ ATHLETES_JOB = "athletes-sync"
 TOKENS_JOB = "token-refresh"
 WEBHOOKS_JOB = "webhook-events"
 HOUSEKEEPING_JOB = "housekeeping"
+WARM_UP_JOB = "warm-up"
 POLL_PREFIX = "poll-"
 CATCH_UP_PREFIX = "catch-up-"
 
@@ -95,6 +96,9 @@ class Work:
     poller: PollerPort | None = None
     refresh_tokens: Callable[[], object] | None = None
     process_webhooks: Callable[[], object] | None = None
+    # Loads what a send needs (apprise and its plugins) ahead of the first due reminder, so that reminder
+    # does not wait for imports; an idle daemon with nothing to send never loads them.
+    warm_up: Callable[[], object] | None = None
 
 
 class DaemonJobs:
@@ -118,6 +122,7 @@ class DaemonJobs:
         self._running_lock = threading.Condition()
         self._running: dict[int, str] = {}
         self._stopping = False
+        self._warm_up_scheduled = False
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -217,6 +222,21 @@ class DaemonJobs:
                 coalesce=True,
             )
             log.debug("next dispatch wake-up at %s", at.isoformat())
+            self._schedule_warm_up()
+
+    def _schedule_warm_up(self) -> None:
+        if self.work.warm_up is None or self._warm_up_scheduled:
+            return
+        self._warm_up_scheduled = True
+        warm_up = self.work.warm_up
+        self.scheduler.add_job(
+            lambda: self._run_guarded(WARM_UP_JOB, warm_up),
+            DateTrigger(run_date=self.clock(), timezone=UTC),
+            id=WARM_UP_JOB,
+            name=WARM_UP_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
 
     # -- polling -----------------------------------------------------------------------------------------
 

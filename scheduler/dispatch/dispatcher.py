@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
@@ -29,7 +28,7 @@ from scheduler.store.db import transaction
 
 log = logging.getLogger("scheduler.dispatch")
 
-# Longest a completed send waits to be written with others (its row stays leased meanwhile).
+# Longest a completed send waits to be written with others (its row stays leased meanwhile), in seconds.
 SETTLE_DELAY = 0.05
 Outcome = Literal["sent", "retrying", "failed", "lease_lost", "deferred"]
 
@@ -57,6 +56,39 @@ class _Attempt:
 class _Skip:
     reminder: outbox.Claimed
     reason: str
+
+
+class _Completions:
+    """Where workers leave finished sends. The pass is woken once a group is ready, not once per send."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._items: list[_Attempt | _Skip] = []
+        self._outstanding = 0  # sends claimed and not yet taken by the pass: their leases are still held
+        self._group = 1
+
+    @property
+    def outstanding(self) -> int:
+        with self._ready:
+            return self._outstanding
+
+    def expect(self, count: int) -> None:
+        with self._ready:
+            self._outstanding += count
+
+    def put(self, item: _Attempt | _Skip) -> None:
+        with self._ready:
+            self._items.append(item)
+            if len(self._items) >= min(self._group, self._outstanding):
+                self._ready.notify()
+
+    def take(self, group: int, timeout: float) -> list[_Attempt | _Skip]:
+        with self._ready:
+            self._group = group
+            self._ready.wait_for(lambda: len(self._items) >= min(self._group, self._outstanding), timeout)
+            items, self._items = self._items, []
+            self._outstanding -= len(items)
+            return items
 
 
 class Dispatcher:
@@ -103,45 +135,42 @@ class Dispatcher:
         transaction per group: under load the per-row cost of writing is what bounds throughput.
         """
         started = self._clock()
-        expired = 0
+        expired, claimed_total = 0, 0
         counts: Counter[Outcome] = Counter()
-        claimed_total = 0
         notifier: Notifier | None = None
         pool: ThreadPoolExecutor | None = None
-        pending: set[Future[_Attempt | _Skip]] = set()
-        finished: list[_Attempt | _Skip] = []
-        settle_by = 0.0
+        completions = _Completions()
         more_due, first = True, True
         top_up_at = max(1, self._settings.batch_size // 2)
         try:
             while True:
-                room = self._settings.batch_size - len(pending)
+                room = self._settings.batch_size - completions.outstanding
                 # Top up once half the leases are done, not after every send: a claim is a write transaction.
-                if more_due and not self._closing and room > 0 and (not pending or room >= top_up_at):
+                if (
+                    more_due
+                    and not self._closing
+                    and room > 0
+                    and (room >= top_up_at or not completions.outstanding)
+                ):
                     chunk, urls, expired_now = self._claim(started, room, expire_first=first)
-                    expired, first = expired + expired_now, False
-                    more_due = len(chunk) == room
+                    expired, first, more_due = expired + expired_now, False, len(chunk) == room
                     if chunk:
                         claimed_total += len(chunk)
                         notifier = notifier or self._notifier()
                         pool = pool or ThreadPoolExecutor(
                             self._settings.workers, thread_name_prefix="dispatch"
                         )
-                        pending |= {
-                            pool.submit(self._attempt, notifier, r, urls.get(r.athlete_id, ())) for r in chunk
-                        }
-                if not pending and not finished:
+                        completions.expect(len(chunk))
+                        for reminder in chunk:
+                            urls_of = urls.get(reminder.athlete_id, ())
+                            pool.submit(self._attempt_and_report, completions, notifier, reminder, urls_of)
+                if not completions.outstanding:
                     break
-                # Write completed sends in groups: as soon as a worker's worth has completed, or the oldest
-                # has waited SETTLE_DELAY (a few ms of crash window), or nothing else is in flight.
-                timeout = None if not finished else max(0.0, settle_by - time.monotonic())
-                done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-                if done and not finished:
-                    settle_by = time.monotonic() + SETTLE_DELAY
-                finished += [future.result() for future in done]
-                if len(finished) >= self._settings.workers or not pending or time.monotonic() >= settle_by:
-                    counts.update(self._settle(finished))
-                    finished = []
+                # Wake once a worker's worth of sends has completed (or SETTLE_DELAY passed, or none is left)
+                # and write them in one transaction: few wake-ups and writes under load, a short crash window.
+                group = completions.take(top_up_at, SETTLE_DELAY)
+                if group:
+                    counts.update(self._settle(group))
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -191,6 +220,21 @@ class Dispatcher:
         if callable(getattr(self._notifier_for, "send", None)):
             return cast(Notifier, self._notifier_for)
         return cast(Callable[[], Notifier], self._notifier_for)()
+
+    def _attempt_and_report(
+        self,
+        completions: _Completions,
+        notifier: Notifier,
+        reminder: outbox.Claimed,
+        athlete_urls: Sequence[str],
+    ) -> None:
+        outcome: _Attempt | _Skip
+        try:
+            outcome = self._attempt(notifier, reminder, athlete_urls)
+        except Exception as exc:  # a bug here must not leave the pass waiting for this send forever
+            log.error("dispatching reminder %d failed: %s", reminder.id, type(exc).__name__)
+            outcome = _Skip(reminder, f"internal error ({type(exc).__name__})")
+        completions.put(outcome)
 
     def _attempt(
         self, notifier: Notifier, reminder: outbox.Claimed, athlete_urls: Sequence[str]

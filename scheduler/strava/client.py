@@ -41,7 +41,6 @@ from scheduler.strava.port import (
 if TYPE_CHECKING:
     import requests
 
-log = logging.getLogger(__name__)
 
 STRAVA_ORIGIN = "https://www.strava.com"
 # (connect, read) seconds: a hung Strava must not hold a poll thread, or the database lock of a token refresh.

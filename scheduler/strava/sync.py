@@ -27,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock, utc_now
@@ -144,13 +145,30 @@ class PollReport:
     read: str = ""  # window | cursor | backfill
     reads: int = 0
     pages: int = 0
-    details: int = 0
+    details: int = 0  # detail reads because the summary could not decide
+    checks: int = 0  # detail reads confirming that an activity missing from the list is gone
     seen: int = 0
     results: list[IngestResult] = field(default_factory=list)  # created or changed activities
     deleted: list[int] = field(default_factory=list)
     skipped_invalid: list[int] = field(default_factory=list)
     deferred_until: datetime | None = None
     message: str = ""
+
+    def add(self, result: IngestResult) -> None:
+        """Record an ingest; a second one of the same activity (its detail) folds into the first."""
+        for index, earlier in enumerate(self.results):
+            if earlier.activity_id == result.activity_id:
+                planned = [
+                    s for s in dict.fromkeys([*earlier.planned, *result.planned]) if s not in result.cancelled
+                ]
+                cancelled = [
+                    s for s in dict.fromkeys([*earlier.cancelled, *result.cancelled]) if s not in planned
+                ]
+                self.results[index] = replace(
+                    result, created=earlier.created or result.created, planned=planned, cancelled=cancelled
+                )
+                return
+        self.results.append(result)
 
     @property
     def created(self) -> list[int]:
@@ -164,7 +182,7 @@ class PollReport:
         parts = [f"athlete {self.athlete_id}: {self.outcome}"]
         if self.outcome == "synced":
             parts.append(
-                f"{self.read} read, {self.reads} request(s) ({self.details} detail), "
+                f"{self.read} read, {self.reads} request(s) ({self.details} detail, {self.checks} check), "
                 f"{len(self.created)} new, {len(self.changed)} changed, {len(self.deleted)} deleted"
             )
         if self.deferred_until:
@@ -303,10 +321,8 @@ class Poller:
         for athlete_id in due:
             try:
                 tokens.access_token(self.sessions, athlete_id, self.port_factory, self.clock)
-            except tokens.ReauthNeeded as error:
-                self._lost_access(athlete_id, error.reason)
-            except StravaError as error:
-                log.warning("athlete %s: token refresh failed: %s", athlete_id, error)
+            except (tokens.ReauthNeeded, StravaError) as error:
+                self.handle_failure(athlete_id, error)
             else:
                 done.append(athlete_id)
         return done
@@ -321,9 +337,9 @@ class Poller:
         backfill_days: float | None = None,
         progress: ProgressCallback | None = None,
     ) -> PollReport:
-        """Poll one athlete now. `scan` forces a full overlap scan; `backfill_days` imports that much history
-        (never notifying about old activities); `progress` is called with the start of the latest activity
-        read, so a caller can show how far through the time span the import is."""
+        """Poll one athlete now. `scan` reads the whole overlap window, every page at once; `backfill_days`
+        imports that much history (never notifying about old activities); `progress` is called with the start
+        of the latest activity read, so a caller can show how far through the time span the import is."""
         report = PollReport(athlete_id)
         now = self.clock()
         try:
@@ -507,22 +523,31 @@ class Poller:
                 result = ingest_activity(
                     session, athlete, raw, self.ingest_config, self.clock(), backfill=backfill
                 )
+        except IntegrityError:
+            # Stored at this very moment by another poll (a `recovery sync` beside the daemon): theirs stands.
+            log.info("athlete %s: activity %s was stored by a concurrent poll", athlete.id, activity_id)
+            return None
         except (InputError, KeyError, ValueError) as error:
             log.warning("athlete %s: activity %s skipped: %s", athlete.id, activity_id, error)
             if isinstance(activity_id, int):
                 report.skipped_invalid.append(activity_id)
             return None
         if result.changed:
-            report.results.append(result)
+            report.add(result)
         return result
 
-    def _fetch_detail(self, access: AthleteAccess, activity_id: int, report: PollReport) -> None:
+    def _fetch_detail(
+        self, access: AthleteAccess, activity_id: int, report: PollReport, *, check: bool = False
+    ) -> None:
         """Read the DetailedActivity and ingest it; the pending mark goes in the same transaction."""
         try:
             detail: Json | None = access(lambda port: port.get_activity(activity_id))
         except NotFound:
             detail = None
-        report.details += 1
+        if check:
+            report.checks += 1
+        else:
+            report.details += 1
         now = self.clock()
         with transaction(self.sessions) as session:
             row, state = _locked_state(session, access.athlete_id, now)
@@ -572,7 +597,7 @@ class Poller:
                 MAX_VANISHED_CHECKS,
             )
         for activity_id in vanished[:MAX_VANISHED_CHECKS]:
-            self._fetch_detail(access, activity_id, report)
+            self._fetch_detail(access, activity_id, report, check=True)
 
     # -- outcomes ----------------------------------------------------------------------------------------
 
@@ -608,6 +633,31 @@ class Poller:
             alerts.needs_reauth(name, athlete_id, reason),
             self.clock(),
         )
+
+
+def make_poller(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    notifier: Notifier,
+    ingest_config: IngestConfig,
+    clock: Clock = utc_now,
+    *,
+    interval: int | None = None,
+    interactive: bool = False,
+) -> Poller:
+    """A poller over the real Strava adapter (stravalib is imported at the first call, not here)."""
+    from scheduler.strava.client import client_factory
+
+    return Poller(
+        sessions,
+        settings,
+        client_factory(settings.strava, clock),
+        notifier,
+        ingest_config,
+        clock,
+        interval=interval,
+        interactive=interactive,
+    )
 
 
 class _Deferred(Exception):

@@ -86,13 +86,14 @@ def access_token(
 
 
 def expiring(session: Session, now: datetime, margin: timedelta = REFRESH_MARGIN) -> list[int]:
-    """Active athletes whose access token has fewer than `margin` left."""
+    """Active athletes, not deferred, whose access token has fewer than `margin` left."""
     return list(
         session.scalars(
             select(models.Athlete.id)
             .where(
                 models.Athlete.state == athlete_store.ACTIVE,
                 models.Athlete.refresh_token.is_not(None),
+                models.Athlete.defer_until.is_(None) | (models.Athlete.defer_until <= now),
                 models.Athlete.token_expires_at.is_(None) | (models.Athlete.token_expires_at < now + margin),
             )
             .order_by(models.Athlete.id)

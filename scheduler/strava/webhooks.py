@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -166,11 +166,14 @@ def process_events(poller: Poller, *, limit: int = 100) -> EventsReport:
     """Work through the pending events that are due; never sleeps, never waits for Strava to be ready."""
     report = EventsReport()
     with transaction(poller.sessions) as session:
-        due = [(row.id, dict(row.payload)) for row in pending_events(session, poller.clock(), limit)]
+        due = [
+            (row.id, dict(row.payload), row.attempts)
+            for row in pending_events(session, poller.clock(), limit)
+        ]
     accesses: dict[int, AthleteAccess] = {}
-    for position, (event_id, event) in enumerate(due):
+    for position, (event_id, event, attempts) in enumerate(due):
         try:
-            _process_one(poller, accesses, event_id, event, report)
+            _process_one(poller, accesses, event_id, event, attempts, report)
         except _Stop:
             report.waiting += len(due) - position
             log.info("webhook events: Strava rate budget spent; %d event(s) wait", len(due) - position)
@@ -182,8 +185,22 @@ def _mark_done(session: Session, event_id: int, now: datetime, error: str | None
     row = session.get(models.WebhookEvent, event_id)
     if row is not None:
         row.processed_at = now
-        row.attempts += 1
         row.last_error = error
+
+
+def _claim(sessions: sessionmaker[Session], event_id: int, attempts: int, change: int = 1) -> bool:
+    """Count an attempt, unless another instance counted it first (then it is theirs to make)."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(models.WebhookEvent)
+            .where(
+                models.WebhookEvent.id == event_id,
+                models.WebhookEvent.attempts == attempts,
+                models.WebhookEvent.processed_at.is_(None),
+            )
+            .values(attempts=attempts + change)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 def _finish(sessions: sessionmaker[Session], event_id: int, now: datetime, error: str | None = None) -> None:
@@ -198,7 +215,6 @@ def _retry_later(
         row = session.get(models.WebhookEvent, event_id)
         if row is None:
             return
-        row.attempts += 1
         row.last_error = error
         if next_attempt_at(row.received_at, row.attempts) is None:
             row.processed_at = now
@@ -213,6 +229,7 @@ def _process_one(
     accesses: dict[int, AthleteAccess],
     event_id: int,
     event: Json,
+    attempts: int,
     report: EventsReport,
 ) -> None:
     now = poller.clock()
@@ -255,6 +272,8 @@ def _process_one(
         report.processed += 1
         return
 
+    if not _claim(sessions, event_id, attempts):
+        return  # another instance is on it
     try:
         access = accesses.get(athlete_id) or AthleteAccess(poller, athlete_id, poller.reserve)
         accesses[athlete_id] = access
@@ -263,11 +282,14 @@ def _process_one(
         _retry_later(sessions, event_id, "activity not readable yet (404)", report, now)
         return
     except BudgetSpent as error:
+        _claim(sessions, event_id, attempts + 1, change=-1)  # not the event's attempt: no request went out
         poller.handle_failure(athlete_id, error)
         raise _Stop from error
     except (tokens.ReauthNeeded, StravaError) as error:
         outcome, _until, message = poller.handle_failure(athlete_id, error)
         accesses.pop(athlete_id, None)
+        if outcome in ("deferred", "app_inactive"):
+            _claim(sessions, event_id, attempts + 1, change=-1)  # Strava's limits, not the event's fault
         if outcome == "deferred":
             raise _Stop from error
         if outcome == "failed" and isinstance(error, StravaUnavailable):

@@ -96,8 +96,10 @@ class DaemonProcess:
 
     @property
     def url(self) -> str:
+        """Where to reach the listener; a wildcard bind (0.0.0.0, ::) is reached through loopback."""
         if self._url is None:
-            self._url = self.wait_for_log(LISTENING.pattern).group(1)
+            logged = self.wait_for_log(LISTENING.pattern).group(1)
+            self._url = logged.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
         return self._url
 
     def request(

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if due is None:
             code = 0
             break
-        # Sleep until the next row is due (a retry, a lease that will lapse), re-checking at least every --poll.
+        # Sleep until the next row is due (a retry, a lease that lapses), re-checking at least every --poll.
         time.sleep(min(max((due - utc_now()).total_seconds(), 0.005), args.poll))
     print(json.dumps({"instance": args.instance, **totals}), flush=True)
     engine.dispose()

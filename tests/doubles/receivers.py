@@ -258,3 +258,19 @@ class SmtpReceiver:
 def http_receiver() -> Iterator[HttpReceiver]:
     with HttpReceiver() as receiver:
         yield receiver
+
+
+def main() -> None:
+    """`python -m tests.doubles.receivers`: an HTTP receiver in its own process (for benchmarks).
+
+    Prints its port on the first line of stdout, answers 200 to everything, stops when stdin closes.
+    """
+    import sys
+
+    with HttpReceiver() as receiver:
+        print(receiver.port, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -122,6 +122,7 @@ def with_state(url: str, state: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe=",:/")))
 
 
+@pytest.mark.slow  # runs `recovery auth` in its own process
 def test_auth_redirect_flow_connects_the_athlete(
     strava_double: StravaDouble,
     env: dict[str, str],
@@ -151,6 +152,7 @@ def test_auth_redirect_flow_connects_the_athlete(
     assert athlete.refresh_token == strava_double.current_tokens(ATHLETE)[1]
 
 
+@pytest.mark.slow  # runs `recovery auth` in its own process
 def test_auth_refuses_a_redirect_with_another_state(
     strava_double: StravaDouble,
     env: dict[str, str],
@@ -167,6 +169,7 @@ def test_auth_refuses_a_redirect_with_another_state(
     assert strava_double.count_requests("POST", "/oauth/token") == 0  # the code was never exchanged
 
 
+@pytest.mark.slow  # runs `recovery auth` in its own process
 def test_auth_warns_when_private_activities_were_unticked(
     strava_double: StravaDouble,
     env: dict[str, str],
@@ -210,25 +213,25 @@ def test_auth_with_a_code_connects_and_reconnecting_updates(
     cli: Cli,
     db: sessionmaker,  # type: ignore[type-arg]
 ) -> None:
-    code, out, err = cli("auth", "--code", strava_double.issue_code(ATHLETE))
-    assert code == 0, err
+    status, out, err = cli("auth", "--code", strava_double.issue_code(ATHLETE))
+    assert status == 0, err
     assert "connected athlete 101" in out
 
-    code = strava_double.issue_code(ATHLETE, scope="read,activity:read")
-    redirect = f"http://127.0.0.1:8788/callback?state=x&code={code}&scope=read,activity:read"
-    exit_code, out, err = cli("auth", "--code", redirect)
-    assert exit_code == 0
+    auth_code = strava_double.issue_code(ATHLETE, scope="read,activity:read")
+    redirect = f"http://127.0.0.1:8788/callback?state=x&code={auth_code}&scope=read,activity:read"
+    status, out, err = cli("auth", "--code", redirect)
+    assert status == 0
     assert "warning" in err and "private" in err
     assert "reconnected athlete 101" in out
 
-    code, out, _ = cli("auth", "--code", strava_double.issue_code(ATHLETE))
-    assert code == 0
+    status, out, _ = cli("auth", "--code", strava_double.issue_code(ATHLETE))
+    assert status == 0
     assert "reconnected athlete 101" in out
     assert len(athletes_in(db)) == 1
     assert athletes_in(db)[0].scope == "read,activity:read"  # a bare code does not tell: kept
 
-    code, _, err = cli("auth", "--code", "already-used-or-made-up")
-    assert code == 1
+    status, _, err = cli("auth", "--code", "already-used-or-made-up")
+    assert status == 1
     assert "refused the authorization code" in err
 
 

@@ -348,3 +348,20 @@ def test_events_wait_while_the_budget_is_spent(
 
     clock.now = datetime(2026, 5, 16, 14, 15, 1, tzinfo=UTC)
     assert webhooks.process_events(poller).ingested == [activity["id"]]
+
+
+@pytest.mark.usefixtures("athlete")
+def test_only_one_instance_takes_an_event_attempt(sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    body = {
+        "object_type": "activity",
+        "object_id": 7,
+        "aspect_type": "create",
+        "owner_id": ATHLETE,
+        "event_time": int(clock.now.timestamp()),
+    }
+    webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now)
+    with sessions() as session:
+        [event] = webhooks.pending_events(session, clock.now, 10)
+    # Two instances read the same pending event; the first to count the attempt makes it.
+    assert webhooks._claim(sessions, event.id, event.attempts)
+    assert not webhooks._claim(sessions, event.id, event.attempts)

@@ -274,6 +274,7 @@ def test_deleted_activity_cancels_its_unsent_reminders(
     report = poller.poll_athlete(ATHLETE)
 
     assert report.deleted == [activity_id]
+    assert (report.reads, report.checks) == (2, 1)  # the list, then one read confirming the 404
     assert stored(sessions)[activity_id].deleted_at is not None
     statuses = set(reminders(sessions, activity_id).values())
     assert statuses == {"cancelled"}

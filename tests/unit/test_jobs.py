@@ -19,6 +19,7 @@ from scheduler.daemon.jobs import (
     SWEEP_JOB,
     TOKENS_JOB,
     WAKEUP_JOB,
+    WARM_UP_JOB,
     WEBHOOKS_JOB,
     DaemonJobs,
     JobTimings,
@@ -85,7 +86,9 @@ class Setup:
     health: FakeHealth = field(default_factory=FakeHealth)
     athletes: list[int] = field(default_factory=list)
 
-    def jobs(self, *, poller: bool = True, tokens: bool = False, webhooks: bool = False) -> DaemonJobs:
+    def jobs(
+        self, *, poller: bool = True, tokens: bool = False, webhooks: bool = False, warm_up: bool = False
+    ) -> DaemonJobs:
         work = Work(
             dispatcher=self.dispatcher,
             connected_athletes=lambda: list(self.athletes),
@@ -93,6 +96,7 @@ class Setup:
             poller=self.poller if poller else None,
             refresh_tokens=(lambda: None) if tokens else None,
             process_webhooks=(lambda: None) if webhooks else None,
+            warm_up=(lambda: None) if warm_up else None,
         )
         return DaemonJobs(work, JobTimings(poll_interval=600, sweep_interval=30), self.health, utc_now)
 
@@ -242,6 +246,21 @@ def test_dispatch_arms_a_wakeup_at_the_next_due_reminder(setup: Setup, started: 
     assert wakeup.next_run_time == due
     # A late wake-up must still run: the reminder may well be within its window.
     assert wakeup.misfire_grace_time is None
+
+
+def test_sending_is_prepared_once_a_reminder_is_pending_never_when_idle(
+    setup: Setup, started: Started
+) -> None:
+    jobs = start_paused(setup.jobs(warm_up=True), started)
+    jobs.dispatch()  # nothing pending: apprise stays unloaded
+    assert jobs.scheduler.get_job(WARM_UP_JOB) is None
+    setup.dispatcher.due = utc_now() + timedelta(minutes=7)
+    jobs.dispatch()
+    warm_up = jobs.scheduler.get_job(WARM_UP_JOB)
+    assert warm_up is not None and warm_up.next_run_time <= utc_now() + timedelta(seconds=1)
+    jobs.scheduler.remove_job(WARM_UP_JOB)  # as if it had run
+    jobs.dispatch()
+    assert jobs.scheduler.get_job(WARM_UP_JOB) is None  # once is enough
 
 
 def test_nothing_due_means_no_wakeup(setup: Setup, started: Started) -> None:
