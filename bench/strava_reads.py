@@ -196,9 +196,9 @@ def main() -> None:
     print(
         f"poll interval {default_interval} s, {args.days} simulated days, real client against the HTTP double"
     )
-    print(f"quiet week:   {quiet.reads} reads in {quiet.polls} polls = {quiet_per_day:.1f} reads/day")
+    print(f"quiet athlete:   {quiet.reads} reads in {quiet.polls} polls = {quiet_per_day:.1f} reads/day")
     print(
-        f"typical week: {busy.reads} reads in {busy.polls} polls = {per_day:.1f} reads/day "
+        f"typical runner: {busy.reads} reads in {busy.polls} polls = {per_day:.1f} reads/day "
         f"({busy.activities} new activities, {busy.changed} changed, {busy.deleted} deleted; "
         f"{busy.details} detail reads, {busy.checks} deletion checks)"
     )

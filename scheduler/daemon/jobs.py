@@ -123,6 +123,7 @@ class DaemonJobs:
         self._running: dict[int, str] = {}
         self._stopping = False
         self._warm_up_scheduled = False
+        self._kicked: set[str] = set()  # jobs asked to run again while they were running
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -168,9 +169,17 @@ class DaemonJobs:
         return self.wait_idle(wait_seconds)
 
     def kick(self, job_id: str) -> None:
-        """Run a periodic job now (e.g. webhook processing right after an event arrives)."""
+        """Run a periodic job now (e.g. webhook processing right after an event arrives).
+
+        If it is running at this moment, it runs once more when done: the event may have come too late for
+        the run in progress to see it.
+        """
         if self._stopping:
             return
+        with self._running_lock:
+            if job_id in self._running.values():
+                self._kicked.add(job_id)
+                return
         job = self.scheduler.get_job(job_id)
         if job is not None:
             job.modify(next_run_time=self.clock())
@@ -334,10 +343,24 @@ class DaemonJobs:
             self._run_guarded(TOKENS_JOB, self.work.refresh_tokens)
 
     def _process_webhooks(self) -> None:
-        if self.work.process_webhooks is not None and self._run_guarded(
-            WEBHOOKS_JOB, self.work.process_webhooks
-        ):
-            self.arm_wakeup()
+        process = self.work.process_webhooks
+        if process is None:
+            return
+        self._enter(WEBHOOKS_JOB)
+        try:
+            while not self._stopping:
+                if self._call_logged(WEBHOOKS_JOB, process):
+                    self.arm_wakeup()
+                # Deciding to stop and ceasing to count as running happen under one lock, so a kick in
+                # between cannot be lost.
+                with self._running_lock:
+                    if WEBHOOKS_JOB not in self._kicked or self._stopping:
+                        self._running.pop(threading.get_ident(), None)
+                        self._running_lock.notify_all()
+                        return
+                    self._kicked.discard(WEBHOOKS_JOB)
+        finally:
+            self._leave()
 
     def _housekeeping(self) -> None:
         self._run_guarded(HOUSEKEEPING_JOB, self.work.housekeeping)
@@ -346,13 +369,17 @@ class DaemonJobs:
         with self._tracked(name):
             if self._stopping:
                 return False
-            try:
-                result = call()
-            except Exception:
-                log.exception("%s failed", name)
-                return False
-            log.debug("%s: %s", name, result)
-            return True
+            return self._call_logged(name, call)
+
+    @staticmethod
+    def _call_logged(name: str, call: Callable[[], object]) -> bool:
+        try:
+            result = call()
+        except Exception:
+            log.exception("%s failed", name)
+            return False
+        log.debug("%s: %s", name, result)
+        return True
 
     def _add_periodic(
         self,

@@ -140,6 +140,7 @@ class Dispatcher:
         notifier: Notifier | None = None
         pool: ThreadPoolExecutor | None = None
         completions = _Completions()
+        urls: dict[int, tuple[str, ...]] = {}
         more_due, first = True, True
         top_up_at = max(1, self._settings.batch_size // 2)
         try:
@@ -152,7 +153,7 @@ class Dispatcher:
                     and room > 0
                     and (room >= top_up_at or not completions.outstanding)
                 ):
-                    chunk, urls, expired_now = self._claim(started, room, expire_first=first)
+                    chunk, expired_now = self._claim(started, room, first, urls)
                     expired, first, more_due = expired + expired_now, False, len(chunk) == room
                     if chunk:
                         claimed_total += len(chunk)
@@ -185,16 +186,17 @@ class Dispatcher:
         )
 
     def _claim(
-        self, due_by: datetime, limit: int, expire_first: bool
-    ) -> tuple[list[outbox.Claimed], dict[int, tuple[str, ...]], int]:
+        self, due_by: datetime, limit: int, expire_first: bool, urls: dict[int, tuple[str, ...]]
+    ) -> tuple[list[outbox.Claimed], int]:
+        """Claim a chunk; `urls` (athlete id → own URLs, for the whole pass) gains athletes not seen yet."""
         with transaction(self._sessions) as session:
             now = self._clock()
             expired = outbox.expire(session, now) if expire_first else 0
             claimed = outbox.claim(session, now, self._instance, self._lease, limit, due_by=due_by)
-            urls = outbox.athlete_urls(session, {reminder.athlete_id for reminder in claimed})
+            urls.update(outbox.athlete_urls(session, {r.athlete_id for r in claimed} - urls.keys()))
         if expired:
             log.info("%d reminder(s) expired unsent", expired)
-        return claimed, urls, expired
+        return claimed, expired
 
     def next_due_at(self) -> datetime | None:
         """When a row next becomes claimable (may be in the past: then something is due now)."""
@@ -274,7 +276,10 @@ class Dispatcher:
                     if attempt.result.ok:
                         outcomes.append(self._log_outcome(attempt, "sent", attempt.reminder.id in held))
                     else:
-                        outcomes.append(self._finish_unsent(session, attempt, now))
+                        outcome = self._finish_unsent(session, attempt, now)
+                        outcomes.append(outcome)
+                        if outcome != "lease_lost":
+                            held.add(attempt.reminder.id)
                 outbox.record_deliveries(
                     session,
                     self._instance,
@@ -284,6 +289,7 @@ class Dispatcher:
                         )
                         for a in attempts
                     ],
+                    known_present=held,
                 )
         finally:
             with self._lock:

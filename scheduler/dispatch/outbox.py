@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.notify.port import SendResult
@@ -211,11 +211,19 @@ class AttemptRecord:
     result: SendResult
 
 
-def record_deliveries(session: Session, instance: str, records: Sequence[AttemptRecord]) -> None:
-    """One `deliveries` row per attempt with its per-destination results (none if the reminder is gone)."""
+def record_deliveries(
+    session: Session, instance: str, records: Sequence[AttemptRecord], known_present: Collection[int] = ()
+) -> None:
+    """One `deliveries` row per attempt with its per-destination results (none if the reminder is gone).
+
+    `known_present`: reminder ids just updated by this transaction, which need no check that they still exist.
+    """
     if not records:
         return
-    present = set(session.scalars(select(R.id).where(R.id.in_([r.reminder_id for r in records]))).all())
+    unknown = [r.reminder_id for r in records if r.reminder_id not in known_present]
+    gone = (
+        set(unknown) - set(session.scalars(select(R.id).where(R.id.in_(unknown))).all()) if unknown else set()
+    )
     rows = [
         {
             "reminder_id": record.reminder_id,
@@ -230,10 +238,11 @@ def record_deliveries(session: Session, instance: str, records: Sequence[Attempt
             "error": record.result.error,
         }
         for record in records
-        if record.reminder_id in present
+        if record.reminder_id not in gone
     ]
     if rows:
-        session.execute(insert(models.Delivery), rows)
+        # The table, not the mapped class: a plain executemany, without the ORM's per-row bookkeeping.
+        session.execute(insert(cast(Table, models.Delivery.__table__)), rows)
 
 
 def release(

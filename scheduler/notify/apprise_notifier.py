@@ -81,7 +81,8 @@ class AppriseNotifier:
         self._urls = tuple(url.strip() for url in urls if url.strip())
         self._config_path = config_path
         self._lock = threading.Lock()
-        self._unthrottled: dict[str, Any] = {}
+        self._unthrottled: dict[str, _Destination] = {}
+        self._per_thread = threading.local()
         self._asset = apprise.AppriseAsset(
             app_id="Recovery Scheduler",
             app_desc="Recovery reminders for runners",
@@ -94,17 +95,17 @@ class AppriseNotifier:
 
     def destinations(self, athlete_urls: Sequence[str] = ()) -> list[str]:
         """The privacy form of every destination a send would consider (before routing by tags)."""
-        services, invalid = self._load(athlete_urls)
-        return [r.destination for r in invalid] + [service.url(privacy=True) for service in services]
+        found, invalid = self._load(athlete_urls)
+        return [r.destination for r in invalid] + [d.service.url(privacy=True) for d in found]
 
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
-        services, invalid = self._load(athlete_urls)
-        decision = route([_tag_names(service) for service in services], message.tags)
+        found, invalid = self._load(athlete_urls)
+        decision = route([d.tags for d in found], message.tags)
         if decision.fallback:
             log.warning("%r (tags %s): %s", message.title, ",".join(message.tags), decision.fallback)
-        chosen = [services[i] for i in decision.chosen]
-        rich = [service for service in chosen if _renders_rich(service)]
-        plain = [service for service in chosen if not _renders_rich(service)]
+        chosen = [found[i] for i in decision.chosen]
+        rich = [d.service for d in chosen if d.rich]
+        plain = [d.service for d in chosen if not d.rich]
         batches = [
             (group, render(message)) for group, render in ((rich, markdown), (plain, plain_text)) if group
         ]
@@ -124,84 +125,98 @@ class AppriseNotifier:
                 log.warning("%r not delivered to %s: %s", message.title, result.destination, result.error)
         return outcome
 
-    def _load(self, athlete_urls: Sequence[str]) -> tuple[list[Any], list[DestinationResult]]:
-        """Fresh plugin instances for one send: the athlete's own URLs, else the defaults and config file."""
+    def _load(self, athlete_urls: Sequence[str]) -> tuple[list[_Destination], list[DestinationResult]]:
+        """The destinations of one send: the athlete's own URLs, else the defaults and the config file."""
         own = [url.strip() for url in athlete_urls if url.strip()]
-        services: list[Any] = []
+        found: list[_Destination] = []
         invalid: list[DestinationResult] = []
         for url in own or self._urls:
-            service = self._instance(url)
-            if service is None:
+            destination = self._destination(url)
+            if destination is None:
                 invalid.append(
                     DestinationResult(_scheme_only(url), False, "not a valid or supported apprise URL")
                 )
             else:
-                services.append(service)
+                found.append(destination)
         if not own and self._config_path is not None:
             # Read on every send: edits apply without a restart, and each send gets its own instances.
             config = apprise.AppriseConfig(str(self._config_path), asset=self._asset, cache=False)
-            bundle = apprise.Apprise(config, asset=self._asset)
-            found = list(bundle.find())
-            if not found:
+            services = list(apprise.Apprise(config, asset=self._asset).find())
+            if not services:
                 log.warning("apprise config %s holds no usable URL", self._config_path)
-            services += found
-        return services, invalid
+            found += [_Destination.of(service) for service in services]
+        return found, invalid
 
-    def _instance(self, url: str) -> Any:
+    def _destination(self, url: str) -> _Destination | None:
         with self._lock:
             shared = self._unthrottled.get(url)
         if shared is not None:
             return shared
         service = apprise.Apprise.instantiate(url, asset=self._asset)
+        if service is None:
+            return None
+        destination = _Destination.of(service)
         # A plugin without a throttle (json://, xml://, form://: self-hosted endpoints) keeps no state a send
         # could pass on to the next, so one instance serves every send and thread; throttled ones stay fresh.
-        if service is not None and service.request_rate_per_sec <= 0:
+        if service.request_rate_per_sec <= 0:
             with self._lock:
                 if len(self._unthrottled) < MAX_SHARED_INSTANCES:
-                    self._unthrottled[url] = service
-        return service
+                    self._unthrottled[url] = destination
+        return destination
 
     def _notify(self, services: Sequence[Any], rendering: Rendering) -> list[DestinationResult]:
-        bundle = apprise.Apprise(asset=self._asset)
-        for service in services:
-            bundle.add(service)
-        with bundle.notify(
-            body=rendering.body,
-            title=rendering.title,
-            body_format=apprise.NotifyFormat(rendering.body_format),
-        ) as outcome:
-            results = [
-                DestinationResult(
-                    destination=service_result.url,
-                    ok=bool(service_result),
-                    error=None
-                    if service_result
-                    else _error_text(service_result, _secrets(service_result.url, services)),
-                )
-                for service_result in outcome
-            ]
-            if not results:
-                # apprise refused the message itself (before any service ran): report it on every destination.
-                reason = (
-                    _last_problem(outcome.call_logs())
-                    or f"apprise refused the message ({outcome.status.name})"
-                )
+        # One apprise object per thread, refilled for each send: building one reads locale files every time.
+        bundle: Any = getattr(self._per_thread, "bundle", None)
+        if bundle is None:
+            bundle = self._per_thread.bundle = apprise.Apprise(asset=self._asset)
+        bundle.clear()
+        bundle.add(list(services))
+        try:
+            with bundle.notify(
+                body=rendering.body,
+                title=rendering.title,
+                body_format=apprise.NotifyFormat(rendering.body_format),
+            ) as outcome:
                 results = [
                     DestinationResult(
-                        service.url(privacy=True), False, _scrub(reason, _secret_parts(service))
+                        destination=service_result.url,
+                        ok=bool(service_result),
+                        error=None
+                        if service_result
+                        else _error_text(service_result, _secrets(service_result.url, services)),
                     )
-                    for service in services
+                    for service_result in outcome
                 ]
+                if not results:
+                    # apprise refused the message itself (no service ran): report it on every destination.
+                    reason = (
+                        _last_problem(outcome.call_logs())
+                        or f"apprise refused the message ({outcome.status.name})"
+                    )
+                    results = [
+                        DestinationResult(
+                            service.url(privacy=True), False, _scrub(reason, _secret_parts(service))
+                        )
+                        for service in services
+                    ]
+        finally:
+            bundle.clear()  # hold no plugin instance between sends
         return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Destination:
+    service: Any  # an apprise plugin instance
+    tags: frozenset[str]
+    rich: bool  # shows Markdown or HTML (its own preferred format, e.g. a `?format=` override)
+
+    @classmethod
+    def of(cls, service: Any) -> _Destination:
+        return cls(service, _tag_names(service), service.resolve_format(None) in _RICH_FORMATS)
 
 
 def _tag_names(service: Any) -> frozenset[str]:
     return frozenset(str(tag).lower() for tag in service.tags)
-
-
-def _renders_rich(service: Any) -> bool:
-    # The destination's own preferred format (its `?format=` override or the plugin default).
-    return service.resolve_format(None) in _RICH_FORMATS
 
 
 def _error_text(service_result: Any, secrets: Iterable[str]) -> str:

@@ -30,10 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,7 +44,9 @@ from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
-from scheduler.strava import alerts, budget, tokens
+from scheduler.strava import alerts, budget, poll_state, tokens
+from scheduler.strava.access import AthleteAccess, BudgetSpent
+from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import (
     ApplicationInactive,
     ClientRejected,
@@ -61,77 +61,18 @@ from scheduler.strava.port import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 PER_PAGE = 200  # Strava's maximum: one read covers a typical athlete's whole window
 INACTIVE_RETRY = timedelta(hours=6)
 # A detail Strava keeps answering "still processing" (resource_state -1) for this long is given up.
 PENDING_DETAIL_TTL = timedelta(days=1)
 # Vanished activities are confirmed one read each; more than this in one poll smells of a Strava hiccup.
 MAX_VANISHED_CHECKS = 5
-POLL_STATE_PREFIX = "strava.poll."
 
 
 def poll_offset(athlete_id: int, interval: float) -> float:
     """Where in the poll interval this athlete's polls fall (seconds): stable, and spread across athletes."""
     digest = hashlib.sha256(str(athlete_id).encode()).digest()
     return int.from_bytes(digest[:8], "big") % max(int(interval * 1000), 1) / 1000
-
-
-# -- per-athlete poll state (AppState) ----------------------------------------------------------------------
-
-
-@dataclass
-class PollState:
-    claimed_until: datetime | None = None
-    # The last read sequence ended on a short page: the next tick reads on from the newest start.
-    unconfirmed: bool = False
-    pending_details: dict[int, datetime] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "claimed_until": self.claimed_until.isoformat() if self.claimed_until else None,
-            "unconfirmed": self.unconfirmed,
-            "pending_details": {str(k): v.isoformat() for k, v in self.pending_details.items()},
-        }
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> PollState:
-        def instant(raw: Any) -> datetime | None:
-            return datetime.fromisoformat(raw) if isinstance(raw, str) else None
-
-        pending = value.get("pending_details") or {}
-        return cls(
-            claimed_until=instant(value.get("claimed_until")),
-            unconfirmed=bool(value.get("unconfirmed")),
-            pending_details={int(k): datetime.fromisoformat(v) for k, v in pending.items()},
-        )
-
-
-def _state_key(athlete_id: int) -> str:
-    return f"{POLL_STATE_PREFIX}{athlete_id}"
-
-
-def _locked_state(session: Session, athlete_id: int, now: datetime) -> tuple[models.AppState, PollState]:
-    key = _state_key(athlete_id)
-    insert_fn = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert_fn(models.AppState)
-        .values(key=key, value=PollState().to_json(), updated_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    row = session.scalars(select(models.AppState).where(models.AppState.key == key).with_for_update()).one()
-    session.refresh(row)
-    return row, PollState.from_json(row.value)
-
-
-def _save_state(row: models.AppState, state: PollState, now: datetime) -> None:
-    row.value = state.to_json()
-    row.updated_at = now
-
-
-def forget_poll_state(session: Session, athlete_id: int) -> None:
-    session.execute(delete(models.AppState).where(models.AppState.key == _state_key(athlete_id)))
 
 
 # -- reports -------------------------------------------------------------------------------------------------
@@ -192,58 +133,8 @@ class PollReport:
         return "; ".join(parts)
 
 
-class BudgetSpent(Exception):
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"Strava rate budget spent until {until.isoformat()}")
-        self.until = until
-
-
 class _Skip(Exception):
     """The poll does not run (claimed elsewhere, deferred, not active)."""
-
-
-# -- access to Strava for one athlete -----------------------------------------------------------------------
-
-
-class AthleteAccess:
-    """One athlete's calls to Strava: budget check first, usage recorded after, one refresh after a 401."""
-
-    def __init__(self, poller: Poller, athlete_id: int, reserve: float) -> None:
-        self._poller = poller
-        self.athlete_id = athlete_id
-        self._reserve = reserve
-        self._token = tokens.access_token(poller.sessions, athlete_id, poller.port_factory, poller.clock)
-        self._port = poller.port_factory(self._token)
-        self._refreshed_after_401 = False
-        self.reads = 0
-
-    def __call__(self, call: Callable[[StravaPort], T]) -> T:
-        poller = self._poller
-        with transaction(poller.sessions) as session:
-            wait = budget.load(session).wait_until(poller.clock(), self._reserve)
-        if wait is not None:
-            raise BudgetSpent(wait)
-        port = self._port
-        self.reads += 1
-        try:
-            return call(port)
-        except Unauthorized:
-            if self._refreshed_after_401:
-                raise
-            self._refreshed_after_401 = True
-            self._token = tokens.access_token(
-                poller.sessions, self.athlete_id, poller.port_factory, poller.clock, rejected=self._token
-            )
-            self._port = poller.port_factory(self._token)
-            return self(call)
-        except RateLimited as error:
-            with transaction(poller.sessions) as session:
-                budget.block(session, error.reset_at, port.rate_usage, poller.clock())
-            raise
-        finally:
-            if port.rate_usage is not None:
-                with transaction(poller.sessions) as session:
-                    budget.record(session, port.rate_usage, poller.clock())
 
 
 # -- the poller ----------------------------------------------------------------------------------------------
@@ -360,7 +251,7 @@ class Poller:
             return report
         access: AthleteAccess | None = None
         try:
-            access = AthleteAccess(self, athlete_id, self.reserve)
+            access = AthleteAccess(self.sessions, self.port_factory, self.clock, athlete_id, self.reserve)
             self._poll(access, state, report, scan=scan, backfill_days=backfill_days, progress=progress)
         except (tokens.ReauthNeeded, StravaError, BudgetSpent) as error:
             report.outcome, report.deferred_until, report.message = self.handle_failure(athlete_id, error)
@@ -411,11 +302,11 @@ class Poller:
                 raise _Skip(f"athlete is {athlete.state}")
             if not self.interactive and athlete.defer_until is not None and athlete.defer_until > now:
                 raise _Deferred(athlete.defer_until, athlete.last_error or "deferred")
-            row, state = _locked_state(session, athlete_id, now)
+            row, state = poll_state.locked_state(session, athlete_id, now)
             if not self.interactive and state.claimed_until is not None and state.claimed_until > now:
                 raise _Skip("polled moments ago (by another instance)")
             state.claimed_until = now + timedelta(seconds=self.interval / 2)
-            _save_state(row, state, now)
+            poll_state.save_state(row, state, now)
             return state
 
     def _poll(
@@ -470,9 +361,9 @@ class Poller:
                 athlete.defer_until = None
                 athlete.updated_at = self.clock()
             alerts.clear(session, athlete_id, alerts.APP_INACTIVE)
-            row, current = _locked_state(session, athlete_id, now)
+            row, current = poll_state.locked_state(session, athlete_id, now)
             current.unconfirmed = bool(items)  # the sequence ended on a short page, not an empty one
-            _save_state(row, current, now)
+            poll_state.save_state(row, current, now)
 
     def _never_synced(self, athlete_id: int) -> bool:
         with self.sessions() as session:
@@ -501,10 +392,10 @@ class Poller:
             if newest is not None:
                 _update_zone(athlete, newest)
             if needing_detail:
-                row, state = _locked_state(session, access.athlete_id, self.clock())
+                row, state = poll_state.locked_state(session, access.athlete_id, self.clock())
                 for activity_id in needing_detail:
                     state.pending_details.setdefault(activity_id, self.clock())
-                _save_state(row, state, self.clock())
+                poll_state.save_state(row, state, self.clock())
         for activity_id in needing_detail:
             self._fetch_detail(access, activity_id, report)
 
@@ -550,7 +441,7 @@ class Poller:
             report.details += 1
         now = self.clock()
         with transaction(self.sessions) as session:
-            row, state = _locked_state(session, access.athlete_id, now)
+            row, state = poll_state.locked_state(session, access.athlete_id, now)
             if detail is None:
                 delete_activity(session, activity_id, now)
                 report.deleted.append(activity_id)
@@ -558,7 +449,7 @@ class Poller:
                 first = state.pending_details.get(activity_id, now)
                 if now - first < PENDING_DETAIL_TTL:
                     state.pending_details[activity_id] = first
-                    _save_state(row, state, now)
+                    poll_state.save_state(row, state, now)
                     return
                 log.warning(
                     "activity %s: still processing on Strava after a day; detail given up", activity_id
@@ -568,7 +459,7 @@ class Poller:
                 if athlete is not None:
                     self._ingest(session, athlete, detail, report, None)
             state.pending_details.pop(activity_id, None)
-            _save_state(row, state, now)
+            poll_state.save_state(row, state, now)
 
     def _fetch_pending_details(self, access: AthleteAccess, state: PollState, report: PollReport) -> None:
         for activity_id in sorted(state.pending_details):

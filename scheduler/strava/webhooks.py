@@ -27,9 +27,10 @@ from scheduler.ingest import delete_activity, forget_athlete, ingest_activity
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
-from scheduler.strava import tokens
+from scheduler.strava import poll_state, tokens
+from scheduler.strava.access import AthleteAccess, BudgetSpent
 from scheduler.strava.port import Json, NotFound, StravaError, StravaUnavailable
-from scheduler.strava.sync import AthleteAccess, BudgetSpent, Poller, forget_poll_state
+from scheduler.strava.sync import Poller
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def _process_one(
         if str(event["updates"].get("authorized", "")).lower() == "false":
             with transaction(sessions) as session:
                 forget_athlete(session, athlete_id, now)
-                forget_poll_state(session, athlete_id)
+                poll_state.forget(session, athlete_id)
                 _mark_done(session, event_id, now, None)
             report.forgotten.append(athlete_id)
             log.info("athlete %s deauthorized the app: their Strava data was deleted", athlete_id)
@@ -275,7 +276,9 @@ def _process_one(
     if not _claim(sessions, event_id, attempts):
         return  # another instance is on it
     try:
-        access = accesses.get(athlete_id) or AthleteAccess(poller, athlete_id, poller.reserve)
+        access = accesses.get(athlete_id) or AthleteAccess(
+            poller.sessions, poller.port_factory, poller.clock, athlete_id, poller.reserve
+        )
         accesses[athlete_id] = access
         detail = access(lambda port: port.get_activity(object_id))
     except NotFound:

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 # A wake-up, not the sweep, must explain a timely send: keep the sweep far apart.
 SLOW_SWEEP = "3600"
 ON_TIME = timedelta(seconds=1)
+WARM_UP = timedelta(seconds=2)  # time the daemon takes after start to load what sending needs
+AT_START = timedelta(seconds=5)
 
 
 @pytest.fixture
@@ -77,10 +79,14 @@ def env_for(inbox: Receiver, **extra: str) -> dict[str, str]:
     return {"RECOVERY_NOTIFY__URLS": inbox.url, "RECOVERY_DISPATCH__SWEEP_INTERVAL": SLOW_SWEEP, **extra}
 
 
-def lateness(arrived: datetime, due: datetime, ready_at: datetime) -> timedelta:
-    """How late a reminder came: after its due time, or after the daemon was up if it was due before that
-    (a slow start on a busy machine is not the wake-up's fault; such a reminder goes out at start)."""
-    return arrived - max(due, ready_at)
+def assert_on_time(arrived: datetime, due: datetime, ready_at: datetime) -> None:
+    """Within a second of its due time, when the daemon was up (and had loaded apprise) by then; a reminder
+    already due at start goes out with the first sweep, which pays for those imports (slower on a busy
+    machine)."""
+    if due >= ready_at + WARM_UP:
+        assert due <= arrived < due + ON_TIME, (arrived, due)
+    else:
+        assert arrived - max(due, ready_at) < AT_START, (arrived, due, ready_at)
 
 
 def arrival(inbox: Receiver, step: str, timeout: float) -> datetime:
@@ -99,8 +105,8 @@ def test_reminders_planned_before_start_leave_within_a_second_of_due(
 
     d = daemon(env_for(inbox))
     ready = now()
-    assert lateness(arrival(inbox, "ice_now", 15), due_ice, ready) < ON_TIME
-    assert lateness(arrival(inbox, "leg_massager", 15), due_massage, ready) < ON_TIME
+    assert_on_time(arrival(inbox, "ice_now", 15), due_ice, ready)
+    assert_on_time(arrival(inbox, "leg_massager", 15), due_massage, ready)
     assert arrival(inbox, "ice_now", 0) >= due_ice  # never early
     wait_until(
         lambda: statuses(sessions) == {"ice_now": "sent", "leg_massager": "sent"}, 5, "both marked sent"
@@ -116,7 +122,7 @@ def test_a_reminder_planned_elsewhere_while_running_is_noticed_by_the_sweep(
     sessions = open_database(d.db_url)
     due = now() + timedelta(seconds=6)
     seed(sessions, {"foam_roll": due})  # as another instance (or `recovery sync`) would
-    assert arrival(inbox, "foam_roll", 15) - due < ON_TIME
+    assert due <= arrival(inbox, "foam_roll", 15) < due + ON_TIME
     assert d.stop() == 0
 
 
@@ -140,8 +146,8 @@ def test_after_a_crash_every_pending_reminder_goes_out_once(
     second = daemon(env_for(inbox))
     ready = now()
     # Due while the daemon was down: sent at restart, not dropped.
-    assert lateness(arrival(inbox, "leg_massager", 15), due["leg_massager"], ready) < ON_TIME
-    assert lateness(arrival(inbox, "foam_roll", 15), due["foam_roll"], ready) < ON_TIME
+    assert_on_time(arrival(inbox, "leg_massager", 15), due["leg_massager"], ready)
+    assert_on_time(arrival(inbox, "foam_roll", 15), due["foam_roll"], ready)
     wait_until(lambda: set(statuses(sessions).values()) == {"sent"}, 5, "every reminder marked sent")
     assert second.stop() == 0
 

@@ -15,9 +15,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.cli import main
+from scheduler.settings import StravaSettings
 from scheduler.store import migrate, models
 from scheduler.store.db import make_engine, make_sessionmaker
 from scheduler.strava import oauth
@@ -72,13 +73,13 @@ def cli(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
 
 
 @pytest.fixture
-def db(sqlite_url: str) -> sessionmaker:  # type: ignore[type-arg]
+def db(sqlite_url: str) -> sessionmaker[Session]:
     engine: Engine = make_engine(sqlite_url)
     migrate.upgrade(engine)
     return make_sessionmaker(engine)
 
 
-def athletes_in(db: sessionmaker) -> list[models.Athlete]:  # type: ignore[type-arg]
+def athletes_in(db: sessionmaker[Session]) -> list[models.Athlete]:
     with db() as session:
         return list(session.scalars(select(models.Athlete)))
 
@@ -126,7 +127,7 @@ def with_state(url: str, state: str) -> str:
 def test_auth_redirect_flow_connects_the_athlete(
     strava_double: StravaDouble,
     env: dict[str, str],
-    db: sessionmaker,  # type: ignore[type-arg]
+    db: sessionmaker[Session],
 ) -> None:
     strava_double.add_activity(
         ATHLETE,
@@ -156,7 +157,7 @@ def test_auth_redirect_flow_connects_the_athlete(
 def test_auth_refuses_a_redirect_with_another_state(
     strava_double: StravaDouble,
     env: dict[str, str],
-    db: sessionmaker,  # type: ignore[type-arg]
+    db: sessionmaker[Session],
 ) -> None:
     process, url = start_auth(env)
 
@@ -173,7 +174,7 @@ def test_auth_refuses_a_redirect_with_another_state(
 def test_auth_warns_when_private_activities_were_unticked(
     strava_double: StravaDouble,
     env: dict[str, str],
-    db: sessionmaker,  # type: ignore[type-arg]
+    db: sessionmaker[Session],
 ) -> None:
     strava_double.authorize_as(ATHLETE, grant="read")  # the athlete unticked the activity permission
     process, url = start_auth(env)
@@ -211,7 +212,7 @@ def test_auth_listener_reports_a_refusal(strava_double: StravaDouble) -> None:
 def test_auth_with_a_code_connects_and_reconnecting_updates(
     strava_double: StravaDouble,
     cli: Cli,
-    db: sessionmaker,  # type: ignore[type-arg]
+    db: sessionmaker[Session],
 ) -> None:
     status, out, err = cli("auth", "--code", strava_double.issue_code(ATHLETE))
     assert status == 0, err
@@ -247,7 +248,7 @@ def test_auth_without_a_strava_app_says_which_variables_to_set(cli: Cli) -> None
 def test_athletes_sync_and_activities(
     strava_double: StravaDouble,
     cli: Cli,
-    db: sessionmaker,  # type: ignore[type-arg]
+    db: sessionmaker[Session],
 ) -> None:
     now = datetime.now(UTC)
     race = strava_double.add_activity(
@@ -294,7 +295,7 @@ def test_athletes_sync_and_activities(
     assert "Ada Runner" in out and "America/Toronto" in out and "active" in out and "never" not in out
 
 
-def test_athletes_set_and_notify(cli: Cli, strava_double: StravaDouble, db: sessionmaker) -> None:  # type: ignore[type-arg]
+def test_athletes_set_and_notify(cli: Cli, strava_double: StravaDouble, db: sessionmaker[Session]) -> None:
     assert cli("auth", "--code", strava_double.issue_code(ATHLETE))[0] == 0
 
     code, out, err = cli(
@@ -330,10 +331,9 @@ def test_athletes_set_and_notify(cli: Cli, strava_double: StravaDouble, db: sess
 
 
 def test_connect_uses_one_read_for_the_time_zone(
-    strava_double: StravaDouble, env: dict[str, str], db: sessionmaker
-) -> None:  # type: ignore[type-arg]
-    from scheduler.settings import StravaSettings
-
+    strava_double: StravaDouble, db: sessionmaker[Session]
+) -> None:
+    strava_double.add_athlete(ATHLETE)
     config = StravaSettings(
         client_id=strava_double.client_id,
         client_secret=strava_double.client_secret,

@@ -19,8 +19,9 @@ from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.strava import webhooks
 from scheduler.strava.memory import MemoryStrava
+from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import RateLimited, StravaUnavailable
-from scheduler.strava.sync import Poller, PollState
+from scheduler.strava.sync import Poller
 from tests.doubles import strava_data
 
 ATHLETE = 101

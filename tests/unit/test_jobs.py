@@ -128,7 +128,7 @@ def job_ids(jobs: DaemonJobs) -> set[str]:
     return {job.id for job in jobs.scheduler.get_jobs()}
 
 
-def test_start_schedules_sweep_athlete_sync_and_housekeeping(setup: Setup, started: list[DaemonJobs]) -> None:
+def test_start_schedules_sweep_athlete_sync_and_housekeeping(setup: Setup, started: Started) -> None:
     jobs = start_paused(setup.jobs(), started)
     assert job_ids(jobs) == {SWEEP_JOB, ATHLETES_JOB, HOUSEKEEPING_JOB}
     sweep = jobs.scheduler.get_job(SWEEP_JOB)
@@ -156,7 +156,7 @@ def test_token_and_webhook_jobs_only_when_their_feature_is_on(
     assert {TOKENS_JOB, WEBHOOKS_JOB} <= job_ids(jobs)
 
 
-def test_one_poll_job_per_athlete_spread_over_the_interval(setup: Setup, started: list[DaemonJobs]) -> None:
+def test_one_poll_job_per_athlete_spread_over_the_interval(setup: Setup, started: Started) -> None:
     setup.athletes[:] = [11, 22, 33]
     setup.poller.offsets = {11: 0.0, 22: 200.0, 33: 400.0}
     jobs = start_paused(setup.jobs(), started)
@@ -272,7 +272,7 @@ def test_nothing_due_means_no_wakeup(setup: Setup, started: Started) -> None:
     assert jobs.scheduler.get_job(WAKEUP_JOB) is None
 
 
-def test_a_reminder_already_due_wakes_dispatch_at_once(setup: Setup, started: list[DaemonJobs]) -> None:
+def test_a_reminder_already_due_wakes_dispatch_at_once(setup: Setup, started: Started) -> None:
     setup.dispatcher.due = utc_now() - timedelta(minutes=1)
     jobs = start_paused(setup.jobs(), started)
     jobs.dispatch()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from scheduler.clock import utc_now
@@ -82,3 +82,41 @@ def test_kick_runs_webhook_processing_now() -> None:
         assert time.monotonic() - started < 1.5
     finally:
         jobs.stop(2)
+
+
+def test_an_event_arriving_during_processing_is_processed_by_one_more_run() -> None:
+    inside = threading.Event()
+    release = threading.Event()
+    runs: list[float] = []
+
+    def process() -> None:
+        runs.append(time.monotonic())
+        if len(runs) == 2:  # the kicked run: hold it until the test has kicked again
+            inside.set()
+            release.wait(3)
+
+    work = Work(
+        dispatcher=RecordingDispatcher(utc_now() + timedelta(days=1)),
+        connected_athletes=no_athletes,
+        housekeeping=dict,
+        process_webhooks=process,
+    )
+    timings = JobTimings(poll_interval=600, sweep_interval=3600, webhook_interval=3600)
+    jobs = DaemonJobs(work, timings, NullHealth(), utc_now)
+    jobs.start()
+    try:
+        wait_for(lambda: len(runs) == 1)  # the run at start
+        jobs.kick(WEBHOOKS_JOB)
+        assert inside.wait(3)
+        jobs.kick(WEBHOOKS_JOB)  # an event accepted while the second run is busy
+        release.set()
+        wait_for(lambda: len(runs) == 3)
+    finally:
+        jobs.stop(2)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
