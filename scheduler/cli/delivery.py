@@ -1,3 +1,242 @@
-"""Commands registered by this module land with their issue."""
+"""Delivery commands: `upcoming` and `history` of the reminders outbox, and `notify-test`."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.cli.app import app
+from scheduler.cli.common import emit, open_store, settings
+from scheduler.errors import InputError
+from scheduler.notify.apprise_notifier import AppriseNotifier
+from scheduler.notify.port import Message
+from scheduler.store import models
+
+PENDING = ("planned", "sending")
+PAST = ("sent", "failed", "expired", "cancelled", "skipped")
+TEST_MESSAGE = Message(
+    title="Recovery scheduler: test",
+    body="A test from recovery-scheduler. If you can read this, your recovery reminders will reach you here.",
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+
+R = models.Reminder
+
+
+def _zone(name: str | None) -> tzinfo:
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
+
+
+def _local(moment: datetime | None, zone: tzinfo) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment else None
+
+
+def _rows(session: Session, statuses: Sequence[str], newest_first: bool, limit: int | None) -> list[Any]:
+    query = (
+        select(R, models.Activity.timezone)
+        .join(models.Activity, models.Activity.id == R.activity_id, isouter=True)
+        .where(R.status.in_(statuses))
+    )
+    if newest_first:
+        query = query.order_by(func.coalesce(R.sent_at, R.updated_at).desc(), R.id.desc())
+    else:
+        query = query.order_by(R.available_at, R.id)
+    return list(session.execute(query.limit(limit)).all())
+
+
+def _base(reminder: models.Reminder, zone: tzinfo) -> dict[str, Any]:
+    return {
+        "id": reminder.id,
+        "athlete_id": reminder.athlete_id,
+        "activity_id": reminder.activity_id,
+        "step": reminder.step,
+        "due_at": _local(reminder.due_at, zone),
+        "expires_at": _local(reminder.expires_at, zone),
+        "status": reminder.status,
+        "title": reminder.title,
+        "tags": list(reminder.tags or []),
+    }
+
+
+@app.command("upcoming")
+def upcoming_command(json_out: JsonOption = False) -> None:
+    """Pending reminders, soonest first: planned, being sent, or waiting to retry after a failure."""
+    store = open_store(settings())
+    with store.sessions() as session:
+        rows = []
+        for reminder, timezone in _rows(session, PENDING, newest_first=False, limit=None):
+            zone = _zone(timezone)
+            rows.append(
+                {
+                    **_base(reminder, zone),
+                    "attempts": reminder.attempts,
+                    # When it will next go out: due_at at first, later the retry time after a failure.
+                    "next_attempt_at": _local(reminder.available_at, zone),
+                    "error": reminder.last_error,
+                }
+            )
+    if json_out:
+        for row in rows:
+            emit(row)
+        return
+    if not rows:
+        typer.echo("no pending reminder", err=True)
+        return
+    _table(
+        "Upcoming reminders",
+        ["id", "next", "step", "title", "status", "expires"],
+        [
+            [
+                str(r["id"]),
+                _human(r["next_attempt_at"]),
+                r["step"],
+                r["title"],
+                _pending_status(r),
+                _human(r["expires_at"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command("history")
+def history_command(
+    json_out: JsonOption = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 50,
+) -> None:
+    """Past reminders, newest first (sent, failed, expired, cancelled, skipped), with where they went."""
+    store = open_store(settings())
+    with store.sessions() as session:
+        found = _rows(session, PAST, newest_first=True, limit=limit)
+        latest = _latest_deliveries(session, [reminder.id for reminder, _ in found])
+        rows = []
+        for reminder, timezone in found:
+            zone = _zone(timezone)
+            delivery = latest.get(reminder.id)
+            rows.append(
+                {
+                    **_base(reminder, zone),
+                    "sent_at": _local(reminder.sent_at, zone),
+                    "attempts": reminder.attempts,
+                    "error": reminder.last_error,
+                    "results": list(delivery.results) if delivery else [],
+                }
+            )
+    if json_out:
+        for row in rows:
+            emit(row)
+        return
+    if not rows:
+        typer.echo("no past reminder", err=True)
+        return
+    _table(
+        "Reminder history",
+        ["id", "due", "step", "title", "status", "sent", "where / why"],
+        [
+            [
+                str(r["id"]),
+                _human(r["due_at"]),
+                r["step"],
+                r["title"],
+                r["status"] + (f" ({r['attempts']} tries)" if r["attempts"] > 1 else ""),
+                _human(r["sent_at"]),
+                _where(r),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _latest_deliveries(session: Session, reminder_ids: list[int]) -> dict[int, models.Delivery]:
+    if not reminder_ids:
+        return {}
+    newest = (
+        select(func.max(models.Delivery.id))
+        .where(models.Delivery.reminder_id.in_(reminder_ids))
+        .group_by(models.Delivery.reminder_id)
+    )
+    deliveries = session.scalars(select(models.Delivery).where(models.Delivery.id.in_(newest))).all()
+    return {delivery.reminder_id: delivery for delivery in deliveries}
+
+
+def _pending_status(row: dict[str, Any]) -> str:
+    if row["status"] == "planned" and row["attempts"]:
+        return f"retry after {row['attempts']} failed: {row['error'] or '?'}"
+    return str(row["status"])
+
+
+def _where(row: dict[str, Any]) -> str:
+    lines = [
+        f"{'ok' if result.get('ok') else 'failed'} {str(result.get('destination', '?')).split('?')[0]}"
+        + (f": {result['error']}" if result.get("error") else "")
+        for result in row["results"]
+    ]
+    if row["status"] != "sent" and row["error"] and not lines:
+        lines.append(row["error"])
+    return "\n".join(lines) or "-"
+
+
+def _human(iso: str | None) -> str:
+    if not iso:
+        return "-"
+    moment = datetime.fromisoformat(iso)
+    return f"{moment:%a %d %b %H:%M} {moment.tzname() or ''}".strip()
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command("notify-test")
+def notify_test_command(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Apprise URLs to test (default: RECOVERY_NOTIFY__URLS and RECOVERY_NOTIFY__CONFIG)."
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Send one test message and say, per destination, whether it got through (exit 1 if one did not)."""
+    given = [url for url in urls or [] if url.strip()]
+    if given:
+        notifier = AppriseNotifier(given)
+    else:
+        config = settings()
+        defaults = [url.get_secret_value() for url in config.notify.urls]
+        if not defaults and config.notify.config is None:
+            raise InputError(
+                "nothing to test: no apprise URL configured "
+                "(set RECOVERY_NOTIFY__URLS or RECOVERY_NOTIFY__CONFIG, or give URLs)"
+            )
+        notifier = AppriseNotifier(defaults, config.notify.config)
+        if not notifier.destinations():
+            raise InputError(f"nothing to test: {config.notify.config} holds no apprise URL apprise can use")
+    result = notifier.send(TEST_MESSAGE)
+    for outcome in result.results:
+        if json_out:
+            emit({"destination": outcome.destination, "ok": outcome.ok, "error": outcome.error})
+        else:
+            line = f"{'ok' if outcome.ok else 'FAILED':<6}  {outcome.destination}"
+            typer.echo(line + (f"\n        {outcome.error}" if outcome.error else ""))
+    if not result.ok:
+        raise typer.Exit(1)
