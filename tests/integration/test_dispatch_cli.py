@@ -32,8 +32,8 @@ def recovery(args: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         RECOVERY_DATABASE_URL=f"sqlite:///{tmp_path / 'recovery.db'}",
         RECOVERY_TIMEZONE="UTC",
         COLUMNS="200",
-        **env,
     )
+    environment.update(env)
     return subprocess.run(
         [sys.executable, "-m", "scheduler", *args],
         cwd=tmp_path,  # no stray .env file
