@@ -404,6 +404,12 @@ class StravaDouble:
         with self._lock:
             self._failures.extend(_Injection(status, path) for _ in range(n))
 
+    def clear_faults(self) -> None:
+        """End every injected failure and delay: Strava is healthy again."""
+        with self._lock:
+            self._failures.clear()
+            self._delays.clear()
+
     def slow_next(self, n: int, seconds: float, *, path: str | None = None) -> None:
         """The next `n` requests (whose path starts with `path`, if given) wait `seconds` before answering."""
         with self._lock:
