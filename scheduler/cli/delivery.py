@@ -73,41 +73,36 @@ def _base(reminder: models.Reminder, zone: tzinfo) -> dict[str, Any]:
 def upcoming_command(json_out: JsonOption = False) -> None:
     """Pending reminders, soonest first: planned, being sent, or waiting to retry after a failure."""
     store = open_store(settings())
+    rows: list[dict[str, Any]] = []
+    table: list[list[str]] = []
     with store.sessions() as session:
-        rows = []
         for reminder, timezone in _rows(session, PENDING, newest_first=False, limit=None):
             zone = _zone(timezone)
-            rows.append(
-                {
-                    **_base(reminder, zone),
-                    "attempts": reminder.attempts,
-                    # When it will next go out: due_at at first, later the retry time after a failure.
-                    "next_attempt_at": _local(reminder.available_at, zone),
-                    "error": reminder.last_error,
-                }
+            row = {
+                **_base(reminder, zone),
+                "attempts": reminder.attempts,
+                # When it will next go out: due_at at first, later the retry time after a failure.
+                "next_attempt_at": _local(reminder.available_at, zone),
+                "error": reminder.last_error,
+            }
+            rows.append(row)
+            table.append(
+                [
+                    str(reminder.id),
+                    _human(reminder.available_at, zone),
+                    reminder.step,
+                    reminder.title,
+                    _pending_status(row),
+                    _human(reminder.expires_at, zone),
+                ]
             )
     if json_out:
         for row in rows:
             emit(row)
-        return
-    if not rows:
+    elif rows:
+        _table("Upcoming reminders", ["id", "next", "step", "title", "status", "expires"], table)
+    else:
         typer.echo("no pending reminder", err=True)
-        return
-    _table(
-        "Upcoming reminders",
-        ["id", "next", "step", "title", "status", "expires"],
-        [
-            [
-                str(r["id"]),
-                _human(r["next_attempt_at"]),
-                r["step"],
-                r["title"],
-                _pending_status(r),
-                _human(r["expires_at"]),
-            ]
-            for r in rows
-        ],
-    )
 
 
 @app.command("history")
@@ -117,45 +112,41 @@ def history_command(
 ) -> None:
     """Past reminders, newest first (sent, failed, expired, cancelled, skipped), with where they went."""
     store = open_store(settings())
+    rows: list[dict[str, Any]] = []
+    table: list[list[str]] = []
     with store.sessions() as session:
         found = _rows(session, PAST, newest_first=True, limit=limit)
         latest = _latest_deliveries(session, [reminder.id for reminder, _ in found])
-        rows = []
         for reminder, timezone in found:
             zone = _zone(timezone)
             delivery = latest.get(reminder.id)
-            rows.append(
-                {
-                    **_base(reminder, zone),
-                    "sent_at": _local(reminder.sent_at, zone),
-                    "attempts": reminder.attempts,
-                    "error": reminder.last_error,
-                    "results": list(delivery.results) if delivery else [],
-                }
+            row = {
+                **_base(reminder, zone),
+                "sent_at": _local(reminder.sent_at, zone),
+                "attempts": reminder.attempts,
+                "error": reminder.last_error,
+                "results": list(delivery.results) if delivery else [],
+            }
+            rows.append(row)
+            tries = f" ({reminder.attempts} tries)" if reminder.attempts > 1 else ""
+            table.append(
+                [
+                    str(reminder.id),
+                    _human(reminder.due_at, zone),
+                    reminder.step,
+                    reminder.title,
+                    reminder.status + tries,
+                    _human(reminder.sent_at, zone),
+                    _where(row),
+                ]
             )
     if json_out:
         for row in rows:
             emit(row)
-        return
-    if not rows:
+    elif rows:
+        _table("Reminder history", ["id", "due", "step", "title", "status", "sent", "where / why"], table)
+    else:
         typer.echo("no past reminder", err=True)
-        return
-    _table(
-        "Reminder history",
-        ["id", "due", "step", "title", "status", "sent", "where / why"],
-        [
-            [
-                str(r["id"]),
-                _human(r["due_at"]),
-                r["step"],
-                r["title"],
-                r["status"] + (f" ({r['attempts']} tries)" if r["attempts"] > 1 else ""),
-                _human(r["sent_at"]),
-                _where(r),
-            ]
-            for r in rows
-        ],
-    )
 
 
 def _latest_deliveries(session: Session, reminder_ids: list[int]) -> dict[int, models.Delivery]:
@@ -187,11 +178,8 @@ def _where(row: dict[str, Any]) -> str:
     return "\n".join(lines) or "-"
 
 
-def _human(iso: str | None) -> str:
-    if not iso:
-        return "-"
-    moment = datetime.fromisoformat(iso)
-    return f"{moment:%a %d %b %H:%M} {moment.tzname() or ''}".strip()
+def _human(moment: datetime | None, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%a %d %b %H:%M %Z}" if moment else "-"
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:

@@ -131,8 +131,8 @@ class Dispatcher:
 
         Sends run in parallel (`workers`). Rows are claimed in chunks as workers free up, so this instance
         never holds more than `batch_size` leases — the most a crash can make another instance repeat — and
-        the workers never idle at the tail of a chunk. Completed sends are written together in one short
-        transaction per group: under load the per-row cost of writing is what bounds throughput.
+        the workers never idle at the tail of a chunk. Completed sends are written in groups, together with
+        the next claim, in one short transaction: under load the cost of writing is what bounds throughput.
         """
         started = self._clock()
         expired, claimed_total = 0, 0
@@ -145,33 +145,30 @@ class Dispatcher:
         top_up_at = max(1, self._settings.batch_size // 2)
         try:
             while True:
+                # Wake once half a batch of sends has completed (or SETTLE_DELAY passed, or none is left)...
+                group = completions.take(top_up_at, SETTLE_DELAY) if completions.outstanding else []
                 room = self._settings.batch_size - completions.outstanding
-                # Top up once half the leases are done, not after every send: a claim is a write transaction.
-                if (
-                    more_due
-                    and not self._closing
-                    and room > 0
-                    and (room >= top_up_at or not completions.outstanding)
-                ):
-                    chunk, expired_now = self._claim(started, room, first, urls)
-                    expired, first, more_due = expired + expired_now, False, len(chunk) == room
-                    if chunk:
-                        claimed_total += len(chunk)
-                        notifier = notifier or self._notifier()
-                        pool = pool or ThreadPoolExecutor(
-                            self._settings.workers, thread_name_prefix="dispatch"
-                        )
-                        completions.expect(len(chunk))
-                        for reminder in chunk:
-                            urls_of = urls.get(reminder.athlete_id, ())
-                            pool.submit(self._attempt_and_report, completions, notifier, reminder, urls_of)
-                if not completions.outstanding:
+                # ...and top up once half the leases are free, not after every send.
+                wanted = room if more_due and not self._closing and room >= top_up_at else 0
+                if not group and not wanted:
+                    if completions.outstanding:
+                        continue
                     break
-                # Wake once a worker's worth of sends has completed (or SETTLE_DELAY passed, or none is left)
-                # and write them in one transaction: few wake-ups and writes under load, a short crash window.
-                group = completions.take(top_up_at, SETTLE_DELAY)
-                if group:
-                    counts.update(self._settle(group))
+                # One short transaction writes the group's outcomes and claims the next chunk: few wake-ups
+                # and few writes under load, and a crash window of at most a group.
+                outcomes, chunk, expired_now = self._settle_and_claim(group, wanted, started, first, urls)
+                counts.update(outcomes)
+                expired += expired_now
+                if wanted:
+                    first, more_due = False, len(chunk) == wanted
+                if chunk:
+                    claimed_total += len(chunk)
+                    notifier = notifier or self._notifier_or_release(chunk)
+                    pool = pool or ThreadPoolExecutor(self._settings.workers, thread_name_prefix="dispatch")
+                    completions.expect(len(chunk))
+                    for reminder in chunk:
+                        urls_of = urls.get(reminder.athlete_id, ())
+                        pool.submit(self._attempt_and_report, completions, notifier, reminder, urls_of)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -184,19 +181,6 @@ class Dispatcher:
             lease_lost=counts["lease_lost"],
             deferred=counts["deferred"],
         )
-
-    def _claim(
-        self, due_by: datetime, limit: int, expire_first: bool, urls: dict[int, tuple[str, ...]]
-    ) -> tuple[list[outbox.Claimed], int]:
-        """Claim a chunk; `urls` (athlete id → own URLs, for the whole pass) gains athletes not seen yet."""
-        with transaction(self._sessions) as session:
-            now = self._clock()
-            expired = outbox.expire(session, now) if expire_first else 0
-            claimed = outbox.claim(session, now, self._instance, self._lease, limit, due_by=due_by)
-            urls.update(outbox.athlete_urls(session, {r.athlete_id for r in claimed} - urls.keys()))
-        if expired:
-            log.info("%d reminder(s) expired unsent", expired)
-        return claimed, expired
 
     def next_due_at(self) -> datetime | None:
         """When a row next becomes claimable (may be in the past: then something is due now)."""
@@ -218,10 +202,16 @@ class Dispatcher:
             log.info("gave back %d leased reminder(s)", released)
         return released
 
-    def _notifier(self) -> Notifier:
+    def _notifier_or_release(self, claimed: list[outbox.Claimed]) -> Notifier:
         if callable(getattr(self._notifier_for, "send", None)):
             return cast(Notifier, self._notifier_for)
-        return cast(Callable[[], Notifier], self._notifier_for)()
+        try:
+            return cast(Callable[[], Notifier], self._notifier_for)()
+        except Exception:
+            # No notifier (e.g. a configuration error): give the rows back rather than sit on their leases.
+            with transaction(self._sessions) as session:
+                outbox.release(session, self._instance, self._clock(), only=[r.id for r in claimed])
+            raise
 
     def _attempt_and_report(
         self,
@@ -261,41 +251,62 @@ class Dispatcher:
             )
         return _Attempt(reminder, started, self._clock(), result)
 
-    def _settle(self, completed: list[_Attempt | _Skip]) -> list[Outcome]:
+    def _settle_and_claim(
+        self,
+        completed: list[_Attempt | _Skip],
+        wanted: int,
+        due_by: datetime,
+        expire_first: bool,
+        urls: dict[int, tuple[str, ...]],
+    ) -> tuple[list[Outcome], list[outbox.Claimed], int]:
+        """Write what completed, then claim up to `wanted` rows due by `due_by`, in one transaction.
+
+        `urls` (athlete id → own URLs, kept for the whole pass) gains the athletes not seen yet.
+        """
         skipped = [item for item in completed if isinstance(item, _Skip)]
         attempts = [item for item in completed if isinstance(item, _Attempt)]
-        now = self._clock()
         outcomes: list[Outcome] = ["deferred"] * len(skipped)
+        claimed: list[outbox.Claimed] = []
+        expired = 0
         try:
             with transaction(self._sessions) as session:
+                now = self._clock()
                 if skipped:
                     outbox.release(session, self._instance, now, only=[s.reminder.id for s in skipped])
-                delivered = [a.reminder.id for a in attempts if a.result.ok]
-                held = outbox.finish_sent(session, delivered, self._instance, now)
-                for attempt in attempts:
-                    if attempt.result.ok:
-                        outcomes.append(self._log_outcome(attempt, "sent", attempt.reminder.id in held))
-                    else:
-                        outcome = self._finish_unsent(session, attempt, now)
-                        outcomes.append(outcome)
-                        if outcome != "lease_lost":
-                            held.add(attempt.reminder.id)
-                outbox.record_deliveries(
-                    session,
-                    self._instance,
-                    [
-                        outbox.AttemptRecord(
-                            a.reminder.id, a.reminder.attempts + 1, a.started_at, a.finished_at, a.result
-                        )
-                        for a in attempts
-                    ],
-                    known_present=held,
-                )
+                if attempts:
+                    outcomes += self._write_attempts(session, attempts, now)
+                if wanted:
+                    expired = outbox.expire(session, now) if expire_first else 0
+                    claimed = outbox.claim(session, now, self._instance, self._lease, wanted, due_by=due_by)
+                    urls.update(outbox.athlete_urls(session, {r.athlete_id for r in claimed} - urls.keys()))
         finally:
             with self._lock:
                 self._in_flight.difference_update(a.reminder.id for a in attempts)
         for skip in skipped:
             log.info("reminder %d given back unsent: %s", skip.reminder.id, skip.reason)
+        if expired:
+            log.info("%d reminder(s) expired unsent", expired)
+        return outcomes, claimed, expired
+
+    def _write_attempts(self, session: Session, attempts: list[_Attempt], now: datetime) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        delivered = [a.reminder.id for a in attempts if a.result.ok]
+        held = outbox.finish_sent(session, delivered, self._instance, now)
+        for attempt in attempts:
+            if attempt.result.ok:
+                outcomes.append(self._log_outcome(attempt, "sent", attempt.reminder.id in held))
+            else:
+                outcome = self._finish_unsent(session, attempt, now)
+                outcomes.append(outcome)
+                if outcome != "lease_lost":
+                    held.add(attempt.reminder.id)
+        records = [
+            outbox.AttemptRecord(
+                a.reminder.id, a.reminder.attempts + 1, a.started_at, a.finished_at, a.result
+            )
+            for a in attempts
+        ]
+        outbox.record_deliveries(session, self._instance, records, known_present=held)
         return outcomes
 
     def _finish_unsent(self, session: Session, attempt: _Attempt, now: datetime) -> Outcome:

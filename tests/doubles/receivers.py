@@ -202,7 +202,7 @@ class SmtpReceiver:
         mail = Mail(
             mail_from=str(envelope.mail_from),
             rcpt_tos=tuple(envelope.rcpt_tos),
-            message=cast(EmailMessage, message_from_bytes(raw, policy=policy.default)),
+            message=message_from_bytes(raw, policy=policy.default),
         )
         with self._changed:
             self._mails.append(mail)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from scheduler.dispatch.backoff import Backoff
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import DispatchSettings
@@ -57,24 +56,50 @@ def outbox(tmp_path: Path) -> Iterator[dict[str, int]]:
     add_athlete(sessions, T0, athlete_id=1)
     add_activity(sessions, T0, activity_id=100, timezone="America/Toronto")
     add_activity(sessions, T0, activity_id=200, timezone=None, name="Zoneless run")
-    [sent] = add_reminders(sessions, T0, 1, activity_id=100, step_prefix="ice", title="Ice now — Harbourfront 10K")
+    [sent] = add_reminders(
+        sessions, T0, 1, activity_id=100, step_prefix="ice", title="Ice now — Harbourfront 10K"
+    )
     Dispatcher(
-        sessions, MemoryNotifier(["json://coach:****@push.example/hook"]), DispatchSettings(), "t", FakeClock(T0)
+        sessions,
+        MemoryNotifier(["json://coach:****@push.example/hook"]),
+        DispatchSettings(),
+        "t",
+        FakeClock(T0),
     ).run_once()
     [later] = add_reminders(
-        sessions, T0, 1, activity_id=100, step_prefix="roll", due_at=T0 + timedelta(hours=18), title="Foam roll"
+        sessions,
+        T0,
+        1,
+        activity_id=100,
+        step_prefix="roll",
+        due_at=T0 + timedelta(hours=18),
+        title="Foam roll",
     )
     [retrying] = add_reminders(
-        sessions, T0, 1, activity_id=200, step_prefix="massager", due_at=T0 + timedelta(hours=6), title="Massager"
+        sessions,
+        T0,
+        1,
+        activity_id=200,
+        step_prefix="massager",
+        due_at=T0 + timedelta(hours=6),
+        title="Massager",
     )
     [stale] = add_reminders(
-        sessions, T0, 1, activity_id=200, step_prefix="stale", due_at=T0 - timedelta(hours=9), title="Old news"
+        sessions,
+        T0,
+        1,
+        activity_id=200,
+        step_prefix="stale",
+        due_at=T0 - timedelta(hours=9),
+        title="Old news",
     )
     with transaction(sessions) as session:
         session.execute(
             update(models.Reminder)
             .where(models.Reminder.id == retrying)
-            .values(attempts=1, last_error="ntfy://…: HTTP 502", available_at=T0 + timedelta(hours=6, seconds=30))
+            .values(
+                attempts=1, last_error="ntfy://…: HTTP 502", available_at=T0 + timedelta(hours=6, seconds=30)
+            )
         )
         session.execute(
             update(models.Reminder)
@@ -95,9 +120,22 @@ def test_upcoming_lists_pending_reminders_soonest_first_in_local_time(outbox, tm
     assert later["due_at"] == "2026-05-04T04:00:00-04:00"  # Toronto time
     assert later["expires_at"] == "2026-05-04T07:00:00-04:00"
     assert retrying["due_at"] == "2026-05-03T20:00:00+00:00"  # activity without a zone: UTC
-    assert (retrying["status"], retrying["attempts"], retrying["error"]) == ("planned", 1, "ntfy://…: HTTP 502")
+    assert (retrying["status"], retrying["attempts"], retrying["error"]) == (
+        "planned",
+        1,
+        "ntfy://…: HTTP 502",
+    )
     assert retrying["next_attempt_at"] == "2026-05-03T20:00:30+00:00"
-    assert set(later) >= {"id", "athlete_id", "activity_id", "step", "due_at", "expires_at", "status", "title"}
+    assert set(later) >= {
+        "id",
+        "athlete_id",
+        "activity_id",
+        "step",
+        "due_at",
+        "expires_at",
+        "status",
+        "title",
+    }
 
 
 def test_history_shows_sent_and_expired_with_destinations_and_errors(outbox, tmp_path: Path) -> None:
@@ -109,7 +147,9 @@ def test_history_shows_sent_and_expired_with_destinations_and_errors(outbox, tmp
     sent = rows[outbox["sent"]]
     assert (sent["status"], sent["attempts"], sent["error"]) == ("sent", 1, None)
     assert sent["sent_at"] == "2026-05-03T10:00:00-04:00"
-    assert sent["results"] == [{"destination": "json://coach:****@push.example/hook", "ok": True, "error": None}]
+    assert sent["results"] == [
+        {"destination": "json://coach:****@push.example/hook", "ok": True, "error": None}
+    ]
     stale = rows[outbox["stale"]]
     assert (stale["status"], stale["sent_at"], stale["error"]) == (
         "expired",

@@ -301,3 +301,33 @@ def test_a_pass_with_nothing_due_is_two_statements(seeded, notifier, clock, engi
 
     assert report.claimed == 0
     assert [s for s in statements if s not in ("BEGIN",)] == ["UPDATE", "UPDATE"]
+
+
+def test_a_notifier_factory_is_asked_once_per_pass_with_work(seeded, notifier, clock) -> None:
+    calls: list[int] = []
+
+    def factory() -> MemoryNotifier:
+        calls.append(1)
+        return notifier
+
+    dispatcher = Dispatcher(seeded, factory, DispatchSettings(), "a", clock)
+    dispatcher.run_once()  # nothing due: no notifier needed
+    add_reminders(seeded, T0, 3, activity_id=100)
+    dispatcher.run_once()
+
+    assert len(calls) == 1
+    assert len(notifier.messages) == 3
+
+
+def test_rows_are_given_back_when_no_notifier_can_be_built(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+
+    def broken() -> MemoryNotifier:
+        raise ValueError("bad apprise config")
+
+    with pytest.raises(ValueError):
+        Dispatcher(seeded, broken, DispatchSettings(), "a", clock).run_once()
+
+    row = reminder(seeded, rid)
+    assert (row.status, row.leased_by, row.attempts) == ("planned", None, 0)
+    assert make(seeded, notifier, clock, instance="b").run_once().sent == 1

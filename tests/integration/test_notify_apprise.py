@@ -234,8 +234,8 @@ def test_a_burst_to_one_throttled_service_is_not_serialised(http: HttpReceiver) 
     started = time.monotonic()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda n: notifier.send(ICE), range(10)))
-    for n in range(2):  # and one after the other from the same notifier
+        results = list(pool.map(lambda _: notifier.send(ICE), range(10)))
+    for _ in range(2):  # and one after the other from the same notifier
         results.append(notifier.send(ICE))
 
     assert all(r.ok for r in results)

@@ -7,7 +7,13 @@ import pytest
 from scheduler.notify.format import escape_markdown, markdown, plain_text
 from scheduler.notify.port import Message
 
-BODY = "10–15 min of cold on calves.\nCaution: Wrap the ice in a cloth.\nWhy: 5*1k [club] was classed as speedwork."
+BODY = "\n".join(
+    [
+        "10–15 min of cold on calves.",
+        "Caution: Wrap the ice in a cloth.",
+        "Why: 5*1k [club] was classed as speedwork.",
+    ]
+)
 
 
 def test_plain_text_is_the_body_untouched() -> None:
