@@ -5,9 +5,9 @@ from __future__ import annotations
 from logging.config import fileConfig
 from typing import Any
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
+from alembic import context
 from scheduler.store.db import make_engine
 from scheduler.store.models import Base, UTCDateTime
 

@@ -83,6 +83,8 @@ class StravaSettings(BaseModel):
 class NotifySettings(BaseModel):
     urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     config: Path | None = None
+    # Keep below half the dispatch lease: a send must end while its lease still holds.
+    timeout: float = Field(default=25.0, gt=0, le=300, description="seconds one destination may take")
 
     _split = field_validator("urls", mode="before")(_split_urls)
 
@@ -106,6 +108,8 @@ class DispatchSettings(BaseModel):
     sweep_interval: int = Field(default=30, ge=1, description="seconds between safety-net sweeps")
     batch_size: int = Field(default=50, ge=1)
     workers: int = Field(default=8, ge=1, le=64)
+    retry_first: int = Field(default=30, ge=1, description="seconds before the first retry")
+    retry_max: int = Field(default=1800, ge=1, description="longest wait between retries")
 
 
 class Settings(BaseSettings):

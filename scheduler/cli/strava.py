@@ -264,7 +264,8 @@ def build_poller(config: Settings, sessions: sessionmaker[Session], *, interacti
     from scheduler.notify.apprise_notifier import AppriseNotifier
     from scheduler.strava.sync import make_poller
 
-    notifier = AppriseNotifier([u.get_secret_value() for u in config.notify.urls], config.notify.config)
+    urls = [u.get_secret_value() for u in config.notify.urls]
+    notifier = AppriseNotifier(urls, config.notify.config, timeout=config.notify.timeout)
     ingest_config = IngestConfig(load_protocols(config.protocols_file), config.timezone)
     return make_poller(config, sessions, notifier, ingest_config, interactive=interactive)
 

@@ -57,9 +57,10 @@ def make_instance_id() -> str:
 class LazyAppriseNotifier:
     """The apprise notifier, built when first needed: apprise stays out of an idle daemon's memory."""
 
-    def __init__(self, urls: Sequence[str], config_path: Path | None) -> None:
+    def __init__(self, urls: Sequence[str], config_path: Path | None, timeout: float) -> None:
         self._urls = list(urls)
         self._config_path = config_path
+        self._timeout = timeout
         self._lock = threading.Lock()
         self._notifier: AppriseNotifier | None = None
 
@@ -68,7 +69,7 @@ class LazyAppriseNotifier:
             if self._notifier is None:
                 from scheduler.notify.apprise_notifier import AppriseNotifier
 
-                self._notifier = AppriseNotifier(self._urls, self._config_path)
+                self._notifier = AppriseNotifier(self._urls, self._config_path, timeout=self._timeout)
             return self._notifier
 
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
@@ -121,9 +122,8 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
     migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
 
-    notifier = LazyAppriseNotifier(
-        [url.get_secret_value() for url in settings.notify.urls], settings.notify.config
-    )
+    urls = [url.get_secret_value() for url in settings.notify.urls]
+    notifier = LazyAppriseNotifier(urls, settings.notify.config, settings.notify.timeout)
     dispatcher = Dispatcher(sessions, notifier, settings.dispatch, instance_id, clock)
     strava_ready = settings.strava.client_id is not None and settings.strava.client_secret is not None
     webhooks_on = strava_ready and settings.strava.webhook_verify_token is not None

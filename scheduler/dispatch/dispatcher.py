@@ -114,7 +114,14 @@ class Dispatcher:
         self._settings = settings
         self._instance = instance_id
         self._clock = clock
-        self._policy = RetryPolicy(settings.max_attempts, backoff or Backoff())
+        self._policy = RetryPolicy(
+            settings.max_attempts,
+            backoff
+            or Backoff(
+                first=timedelta(seconds=settings.retry_first),
+                maximum=timedelta(seconds=max(settings.retry_max, settings.retry_first)),
+            ),
+        )
         self._rng = rng or random.Random()
         self._lease = timedelta(seconds=settings.lease_seconds)
         self._lock = threading.Lock()

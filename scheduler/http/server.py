@@ -79,6 +79,8 @@ def _token(settings: HttpSettings) -> str | None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Strava may deliver a burst of webhook events at once; the default backlog of 5 resets connections.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], endpoints: Endpoints, token: str | None, guarded: bool

@@ -136,15 +136,21 @@ def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "nope.json: no such file" in result.stderr
 
 
+STEP = (
+    "version: 1\nsteps:\n  - key: {key}\n    applies_to: {{efforts: [race]}}\n    when: {when}\n"
+    "    useful_for: 2h\n    title: t\n    body: b\n"
+)
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
         (
-            "version: 1\nsteps:\n  - key: ice\n    applies_to: {efforts: [race]}\n    when: now\n    useful_for: 3h\n    colour: blue\n    title: t\n    body: b\n",
+            STEP.format(key="ice", when="now") + "    colour: blue\n",
             "colour",
         ),
         (
-            "version: 1\nsteps:\n  - key: leg_massager\n    applies_to: {efforts: [race]}\n    when: tonight 25:00\n    useful_for: 2h\n    title: t\n    body: b\n",
+            STEP.format(key="leg_massager", when="tonight 25:00"),
             "25:00",
         ),
         ("steps: [\n", "malformed YAML"),
