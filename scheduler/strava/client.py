@@ -213,36 +213,20 @@ class StravaClient:
     # -- StravaPort ------------------------------------------------------------------------------------
 
     def exchange_code(self, code: str) -> TokenGrant:
+        return self._token("code exchange", grant_type="authorization_code", code=code)
+
+    def refresh(self, refresh_token: str) -> TokenGrant:
+        return self._token("token refresh", grant_type="refresh_token", refresh_token=refresh_token)
+
+    def _token(self, what: str, **grant: str) -> TokenGrant:
         client_id, secret = self._credentials()
         api = self._protocol()
         # The protocol call keeps the raw answer, athlete included (stravalib's Client re-validates it).
         response = self._call(
-            "code exchange",
+            what,
             api._request,
             f"{STRAVA_ORIGIN}/oauth/token",
-            data={
-                "client_id": client_id,
-                "client_secret": secret,
-                "code": code,
-                "grant_type": "authorization_code",
-            },
-            method="POST",
-        )
-        return self._grant(response)
-
-    def refresh(self, refresh_token: str) -> TokenGrant:
-        client_id, secret = self._credentials()
-        api = self._protocol()
-        response = self._call(
-            "token refresh",
-            api._request,
-            f"{STRAVA_ORIGIN}/oauth/token",
-            data={
-                "client_id": client_id,
-                "client_secret": secret,
-                "refresh_token": refresh_token,
-                "grant_type": "refresh_token",
-            },
+            data={"client_id": client_id, "client_secret": secret, **grant},
             method="POST",
         )
         return self._grant(response)

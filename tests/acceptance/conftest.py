@@ -212,3 +212,20 @@ def daemon(tmp_path: Path) -> Iterator[DaemonFactory]:
     for process in started:
         if process.proc.poll() is None:
             process.kill()
+
+
+def strava_settings(double: Any, notify_url: str, **extra: str) -> dict[str, str]:
+    """Settings that point the daemon at a Strava double and send reminders to `notify_url`."""
+    return {
+        "RECOVERY_STRAVA__API_URL": double.api_url,
+        "RECOVERY_STRAVA__OAUTH_URL": double.oauth_url,
+        "RECOVERY_STRAVA__CLIENT_ID": str(double.client_id),
+        "RECOVERY_STRAVA__CLIENT_SECRET": double.client_secret,
+        "RECOVERY_NOTIFY__URLS": notify_url,
+        **extra,
+    }
+
+
+def mailto(port: int) -> str:
+    """The apprise URL of a plain (no TLS, no auth) SMTP server on loopback."""
+    return f"mailto://127.0.0.1:{port}?from=recovery@example.org&to=ada@example.org&mode=insecure"

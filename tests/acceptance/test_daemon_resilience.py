@@ -16,7 +16,14 @@ from sqlalchemy import select
 
 from scheduler.store import models
 from scheduler.store.db import make_engine, make_sessionmaker
-from tests.acceptance.conftest import DaemonFactory, base_env, recovery_command, wait_until
+from tests.acceptance.conftest import (
+    DaemonFactory,
+    base_env,
+    mailto,
+    recovery_command,
+    strava_settings,
+    wait_until,
+)
 from tests.doubles.strava_double import StravaDouble
 
 pytestmark = pytest.mark.slow
@@ -50,16 +57,7 @@ def test_a_strava_storm_and_a_dead_mail_server_cost_nothing(
     daemon: DaemonFactory, double: StravaDouble, tmp_path: Path
 ) -> None:
     smtp_port = free_port()  # nothing listens there yet: the mail server is down
-    settings = {
-        "RECOVERY_STRAVA__API_URL": double.api_url,
-        "RECOVERY_STRAVA__OAUTH_URL": double.oauth_url,
-        "RECOVERY_STRAVA__CLIENT_ID": str(double.client_id),
-        "RECOVERY_STRAVA__CLIENT_SECRET": double.client_secret,
-        "RECOVERY_STRAVA__POLL_INTERVAL": "30",
-        "RECOVERY_NOTIFY__URLS": (
-            f"mailto://127.0.0.1:{smtp_port}?from=recovery@example.org&to=ada@example.org&mode=insecure"
-        ),
-    }
+    settings = strava_settings(double, mailto(smtp_port), RECOVERY_STRAVA__POLL_INTERVAL="30")
     env = base_env(tmp_path / "data", tmp_path) | settings
     double.add_athlete(ATHLETE, "Ada", "Runner")
     connected = subprocess.run(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from scheduler.store import models
 from scheduler.store.db import make_engine, make_sessionmaker
-from tests.acceptance.conftest import DaemonFactory, base_env, recovery_command, wait_until
+from tests.acceptance.conftest import DaemonFactory, base_env, recovery_command, strava_settings, wait_until
 from tests.acceptance.receiver import Receiver, receiver
 from tests.doubles.strava_double import StravaDouble
 
@@ -36,14 +36,7 @@ def inbox() -> Iterator[Receiver]:
 
 
 def strava_env(double: StravaDouble, inbox: Receiver) -> dict[str, str]:
-    return {
-        "RECOVERY_STRAVA__API_URL": double.api_url,
-        "RECOVERY_STRAVA__OAUTH_URL": double.oauth_url,
-        "RECOVERY_STRAVA__CLIENT_ID": str(double.client_id),
-        "RECOVERY_STRAVA__CLIENT_SECRET": double.client_secret,
-        "RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN": VERIFY_TOKEN,
-        "RECOVERY_NOTIFY__URLS": inbox.url,
-    }
+    return strava_settings(double, inbox.url, RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN=VERIFY_TOKEN)
 
 
 def recovery(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

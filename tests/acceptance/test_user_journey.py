@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.acceptance.conftest import DaemonFactory, base_env, recovery_command, wait_until
+from tests.acceptance.conftest import (
+    DaemonFactory,
+    base_env,
+    mailto,
+    recovery_command,
+    strava_settings,
+    wait_until,
+)
 from tests.doubles.receivers import SmtpReceiver
 from tests.doubles.strava_double import StravaDouble
 
@@ -92,16 +99,7 @@ def reminders(env: dict[str, str], cwd: Path, command: str) -> dict[str, dict[st
 def test_race_to_ice_email_then_retag_and_delete(
     daemon: DaemonFactory, double: StravaDouble, smtp: SmtpReceiver, tmp_path: Path
 ) -> None:
-    settings = {
-        "RECOVERY_STRAVA__API_URL": double.api_url,
-        "RECOVERY_STRAVA__OAUTH_URL": double.oauth_url,
-        "RECOVERY_STRAVA__CLIENT_ID": str(double.client_id),
-        "RECOVERY_STRAVA__CLIENT_SECRET": double.client_secret,
-        "RECOVERY_STRAVA__POLL_INTERVAL": "30",
-        "RECOVERY_NOTIFY__URLS": (
-            f"mailto://127.0.0.1:{smtp.port}?from=recovery@example.org&to=ada@example.org&mode=insecure"
-        ),
-    }
+    settings = strava_settings(double, mailto(smtp.port), RECOVERY_STRAVA__POLL_INTERVAL="30")
     env = base_env(tmp_path / "data", tmp_path) | settings
     double.add_athlete(ATHLETE, "Ada", "Runner")
     connected = recovery(env, tmp_path, "auth", "--code", double.issue_code(ATHLETE))
