@@ -11,6 +11,7 @@ lint:
 bench:
 	.venv/bin/python bench/classify_eval.py
 	.venv/bin/python bench/holdout_eval.py
+	.venv/bin/python bench/backfill_bench.py
 	.venv/bin/python bench/strava_reads.py
 	.venv/bin/python -m bench.dispatch_bench
 	.venv/bin/python bench/instances_lateness.py

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.clock import Clock, utc_now
 from scheduler.domain.activity import parse_timezone
 from scheduler.errors import InputError
-from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_activity
+from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_activity, ingest_history
 from scheduler.notify.port import Notifier
 from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
@@ -384,10 +384,11 @@ class Poller:
             athlete = session.get(models.Athlete, access.athlete_id)
             if athlete is None:
                 return
-            for item in items:
-                result = self._ingest(session, athlete, item, report, history_before)
-                if result is not None and result.needs_detail:
-                    needing_detail.append(result.activity_id)
+            old = [i for i in items if history_before is not None and _start(i) < history_before]
+            recent = [i for i in items if history_before is None or _start(i) >= history_before]
+            results = self._ingest_history(session, athlete, old, report, history_before)
+            results += [self._ingest(session, athlete, item, report, history_before) for item in recent]
+            needing_detail += [r.activity_id for r in results if r is not None and r.needs_detail]
             newest = max(items, key=_start, default=None)
             if newest is not None:
                 _update_zone(athlete, newest)
@@ -398,6 +399,26 @@ class Poller:
                 poll_state.save_state(row, state, self.clock())
         for activity_id in needing_detail:
             self._fetch_detail(access, activity_id, report)
+
+    def _ingest_history(
+        self,
+        session: Session,
+        athlete: models.Athlete,
+        items: list[Json],
+        report: PollReport,
+        history_before: datetime | None,
+    ) -> list[IngestResult | None]:
+        """A backfill page in one classification pass; one bad or contested item sends it one by one."""
+        if not items:
+            return []
+        try:
+            with session.begin_nested():
+                results = ingest_history(session, athlete, items, self.clock())
+        except (IntegrityError, InputError, KeyError, ValueError):
+            return [self._ingest(session, athlete, item, report, history_before) for item in items]
+        for result in results:
+            report.add(result)
+        return list(results)
 
     def _ingest(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.domain.protocols import load_protocols
-from scheduler.ingest import IngestConfig, delete_activity, forget_athlete, ingest_activity
+from scheduler.ingest import IngestConfig, delete_activity, forget_athlete, ingest_activity, ingest_history
 from scheduler.settings import REPO_CONFIG_DIR
 from scheduler.store import models
 
@@ -174,3 +174,35 @@ def test_an_activity_noticed_late_skips_what_is_no_longer_useful(
         steps = reminders(session)
     assert steps["ice"] == "skipped"
     assert steps["foam_roll"] == "planned"
+
+
+def test_a_backfill_page_is_classified_in_one_pass_without_reminders(
+    sessions: sessionmaker[Session], config: IngestConfig
+) -> None:
+    easy_days = [
+        race(
+            200 + day,
+            name="Morning Run",
+            workout_type=None,
+            start_date=f"2026-05-{day:02d}T10:00:00Z",
+            distance=8_000.0,
+            moving_time=2_900,
+            elapsed_time=2_950,
+            average_heartrate=135.0,
+            max_heartrate=150,
+        )
+        for day in range(1, 15)
+    ]
+    page = [*easy_days, race()]
+    with sessions.begin() as session:
+        athlete = add_athlete(session)
+        results = ingest_history(session, athlete, page, NOW)
+    efforts = {r.activity_id: r.effort for r in results}
+    assert efforts[101] == "race" and {efforts[a["id"]] for a in easy_days} == {"easy"}
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.Reminder)) == 0
+        assert all(row.backfilled for row in session.scalars(select(models.Activity)))
+    with sessions.begin() as session:
+        athlete = session.get(models.Athlete, 7)
+        assert athlete is not None
+        assert ingest_history(session, athlete, page, NOW) == []  # unchanged: nothing to redo
