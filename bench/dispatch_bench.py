@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -35,8 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import apprise
-from sqlalchemy import create_engine, delete, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import utc_now
@@ -46,6 +44,7 @@ from scheduler.notify.port import Message
 from scheduler.settings import DispatchSettings
 from scheduler.store import migrate, models
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
+from tests.doubles.databases import temporary_postgres
 from tests.doubles.outbox_seed import add_activity, add_athlete, add_reminders
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -70,21 +69,6 @@ def receiver_process() -> Iterator[str]:
 def sqlite_database() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as directory:
         yield f"sqlite:///{Path(directory) / 'bench.db'}"
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = make_url(admin_url)
-    name = f"recovery_bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 def fresh_outbox(sessions: sessionmaker[Session]) -> None:
@@ -236,7 +220,7 @@ def main() -> None:
         if not args.no_postgres:
             admin = os.environ.get("RECOVERY_TEST_DATABASE_URL", DEFAULT_PG)
             try:
-                with postgres_database(admin) as url:
+                with temporary_postgres(admin) as url:
                     report_backend("PostgreSQL", url, receiver, args)
             except Exception as exc:  # unreachable server: say so and carry on
                 print(f"\n== PostgreSQL skipped: {type(exc).__name__}: {str(exc).splitlines()[0]} ==")

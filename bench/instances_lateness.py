@@ -18,18 +18,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scheduler.store import migrate, models
 from scheduler.store.db import make_engine, make_sessionmaker
+from tests.doubles.databases import temporary_postgres
 from tests.doubles.outbox_seed import add_activity, add_athlete, add_reminders
 from tests.doubles.receivers import HttpReceiver
 
@@ -117,23 +116,9 @@ def main() -> None:
             print(f"{args.instances} daemons on one SQLite file, {args.count} reminders")
             run(f"sqlite:///{workdir / 'recovery.db'}", args.instances, args.count, workdir)
             return
-        admin = make_url(ADMIN)
-        name = f"recovery_bench_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
+        with temporary_postgres(ADMIN, prefix="recovery_bench") as url:
             print(f"{args.instances} daemons on one PostgreSQL database, {args.count} reminders")
-            run(
-                admin.set(database=name).render_as_string(hide_password=False),
-                args.instances,
-                args.count,
-                workdir,
-            )
-        finally:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin_engine.dispose()
+            run(url, args.instances, args.count, workdir)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.store import migrate
 from scheduler.store.db import make_engine, make_sessionmaker
+from tests.doubles.databases import temporary_postgres
 
 pytest_plugins = ["tests.doubles.strava_fixtures"]
 
@@ -50,17 +50,8 @@ def postgres_available() -> str:
 @pytest.fixture
 def pg_url(postgres_available: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = make_url(postgres_available)
-    name = f"recovery_test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with temporary_postgres(postgres_available) as url:
+        yield url
 
 
 @pytest.fixture
