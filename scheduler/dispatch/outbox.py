@@ -211,6 +211,9 @@ class AttemptRecord:
     result: SendResult
 
 
+INSERT_CHUNK = 200
+
+
 def record_deliveries(
     session: Session, instance: str, records: Sequence[AttemptRecord], known_present: Collection[int] = ()
 ) -> None:
@@ -241,8 +244,11 @@ def record_deliveries(
         if record.reminder_id not in gone
     ]
     if rows:
-        # The table, not the mapped class: a plain executemany, without the ORM's per-row bookkeeping.
-        session.execute(insert(cast(Table, models.Delivery.__table__)), rows)
+        # Multi-row INSERT … VALUES: a driver-level executemany costs a round trip per row on psycopg.
+        # Chunks keep the bound parameters far below SQLite's limit whatever the batch size.
+        table = cast(Table, models.Delivery.__table__)
+        for start in range(0, len(rows), INSERT_CHUNK):
+            session.execute(insert(table).values(rows[start : start + INSERT_CHUNK]))
 
 
 def release(
