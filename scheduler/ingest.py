@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.activity import Activity, parse_activity
 from scheduler.domain.effort import Classification, classify, classify_series
+from scheduler.domain.history import HISTORY_SPAN
 from scheduler.domain.planning import PlannedStep, plan_activity
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols
@@ -28,8 +29,6 @@ from scheduler.store import models
 
 log = logging.getLogger("scheduler.ingest")
 
-# How far back the classifier looks ("long for this athlete" uses the last weeks, not years).
-HISTORY_WINDOW = timedelta(days=60)
 # Rows not yet handed to dispatch; `sending`, `sent`, `failed` and `expired` are history.
 UNSENT = ("planned", "skipped")
 # Fields whose change can change the class (and so the plan).
@@ -88,7 +87,7 @@ def _history(session: Session, athlete_id: int, activity: Activity) -> list[Acti
             models.Activity.id != activity.id,
             models.Activity.deleted_at.is_(None),
             models.Activity.start_date < activity.start_date,
-            models.Activity.start_date >= activity.start_date - HISTORY_WINDOW,
+            models.Activity.start_date >= activity.start_date - HISTORY_SPAN,
         )
         .order_by(models.Activity.start_date)
     )
