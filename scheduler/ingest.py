@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scheduler.domain.activity import Activity, parse_activity
@@ -26,6 +25,7 @@ from scheduler.domain.protocols import Protocols
 from scheduler.domain.replan import ExistingReminder, reconcile
 from scheduler.profile_options import parse_hhmm
 from scheduler.store import models
+from scheduler.store.db import insert_for
 
 log = logging.getLogger("scheduler.ingest")
 
@@ -308,11 +308,9 @@ def _insert_reminder(session: Session, athlete_id: int, step: PlannedStep, now: 
         "created_at": now,
         "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Another instance may plan the same activity at the same moment: the unique key keeps one row.
     statement = (
-        insert_fn(models.Reminder)
+        insert_for(session, models.Reminder)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["activity_id", "step"])
     )

@@ -13,27 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock
-from scheduler.store import models
+from scheduler.store import app_state
 from scheduler.store.db import transaction
 
 LAST_DISPATCH_KEY = "daemon.last_dispatch"
 LAST_POLL_KEY = "daemon.last_poll"
-
-
-def put_app_state(session: Session, key: str, value: dict[str, Any], now: datetime) -> None:
-    """Insert or overwrite one AppState entry in a single statement (safe when instances race)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(models.AppState).values(key=key, value=value, updated_at=now)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[models.AppState.key], set_={"value": value, "updated_at": now}
-        )
-    )
 
 
 def database_problem(engine: Engine) -> str | None:
@@ -99,7 +86,7 @@ class HealthTracker:
 
     def _persist(self, key: str, at: datetime) -> None:
         with transaction(self._sessions) as session:
-            put_app_state(session, key, {"at": at.isoformat(), "instance": self.instance_id}, at)
+            app_state.put(session, key, {"at": at.isoformat(), "instance": self.instance_id}, at)
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         now = self._clock()

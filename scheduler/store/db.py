@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +49,13 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front and waits busy_timeout for it; WAL readers are unaffected.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session: Session, model: Any) -> Any:
+    """The dialect's INSERT (with ON CONFLICT support) for the session's database: PostgreSQL or SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from scheduler.store import models
+from scheduler.store import app_state, models
 from scheduler.strava.port import RateMeter, RateUsage
 
 STATE_KEY = "strava.rate_budget"
@@ -194,18 +192,7 @@ def load(session: Session) -> BudgetState:
 
 def _locked_row(session: Session, now: datetime) -> models.AppState:
     """The budget row, created if missing, locked for this transaction (PostgreSQL; SQLite locks the file)."""
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert_fn(models.AppState)
-        .values(key=STATE_KEY, value=to_json(BudgetState()), updated_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    row = session.scalars(
-        select(models.AppState).where(models.AppState.key == STATE_KEY).with_for_update()
-    ).one()
-    session.refresh(row)
-    return row
+    return app_state.locked(session, STATE_KEY, to_json(BudgetState()), now)
 
 
 def record(session: Session, usage: RateUsage | None, now: datetime) -> BudgetState:

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from scheduler.store import models
+from scheduler.store import app_state, models
 
 POLL_STATE_PREFIX = "strava.poll."
 
@@ -48,15 +47,7 @@ def state_key(athlete_id: int) -> str:
 
 
 def locked_state(session: Session, athlete_id: int, now: datetime) -> tuple[models.AppState, PollState]:
-    key = state_key(athlete_id)
-    insert_fn = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert_fn(models.AppState)
-        .values(key=key, value=PollState().to_json(), updated_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    row = session.scalars(select(models.AppState).where(models.AppState.key == key).with_for_update()).one()
-    session.refresh(row)
+    row = app_state.locked(session, state_key(athlete_id), PollState().to_json(), now)
     return row, PollState.from_json(row.value)
 
 

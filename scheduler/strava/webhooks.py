@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock
@@ -26,7 +25,7 @@ from scheduler.errors import InputError
 from scheduler.ingest import delete_activity, forget_athlete, ingest_activity
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
-from scheduler.store.db import transaction
+from scheduler.store.db import insert_for, transaction
 from scheduler.strava import poll_state, tokens
 from scheduler.strava.access import AthleteAccess, BudgetSpent
 from scheduler.strava.port import Json, NotFound, StravaError, StravaUnavailable
@@ -113,9 +112,8 @@ def accept_event(sessions: sessionmaker[Session], body: bytes, now: datetime) ->
         return 400, {"error": str(error)}
     key = dedupe_key(event)
     with transaction(sessions) as session:
-        insert_fn = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         result = session.execute(
-            insert_fn(models.WebhookEvent)
+            insert_for(session, models.WebhookEvent)
             .values(dedupe_key=key, payload=event, received_at=now, attempts=0)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )

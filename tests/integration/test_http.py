@@ -15,12 +15,12 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import utc_now
-from scheduler.daemon.health import HealthTracker, put_app_state
+from scheduler.daemon.health import HealthTracker
 from scheduler.errors import ConfigError
 from scheduler.http.server import MAX_BODY_BYTES, Endpoints, HttpServer, check_exposure, is_loopback
 from scheduler.http.status import status_report
 from scheduler.settings import HttpSettings
-from scheduler.store import models
+from scheduler.store import app_state, models
 from scheduler.store.db import transaction
 from tests.acceptance.seed import add_activity, add_athlete, add_reminder
 
@@ -352,6 +352,6 @@ def test_app_state_upsert_is_a_single_statement_on_both_databases(sessions: sess
     now = utc_now()
     for value in ({"n": 1}, {"n": 2}):
         with transaction(sessions) as session:
-            put_app_state(session, "daemon.test", value, now)
+            app_state.put(session, "daemon.test", value, now)
     with sessions() as session:
         assert session.get(models.AppState, "daemon.test").value == {"n": 2}  # type: ignore[union-attr]
