@@ -48,7 +48,7 @@ def plan_activity(
     """The reminders `activity` gets, soonest first; `default_zone` applies when the activity has no zone."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    zone = ZoneInfo(activity.timezone or default_zone)
+    zone = activity.zone(default_zone)
     quiet = QuietHours(profile.quiet_start, profile.quiet_end)
     end = activity.end.astimezone(UTC)
     facts = _template_facts(activity, classification)
