@@ -20,6 +20,8 @@ from scheduler.strava.port import TokenGrant
 ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
 DEAUTHORIZED = "deauthorized"
+# A deauthorization announced by a webhook and not yet confirmed with Strava: nothing is sent, nothing deleted.
+SUSPENDED = "suspended"
 
 
 def display_name(athlete_json: dict[str, Any]) -> str:
