@@ -1,8 +1,12 @@
-"""Ingestion: a Strava activity JSON becomes a stored, classified activity and its reminders.
+"""Ingestion: a Strava activity JSON becomes a stored, classified activity and its day's reminders.
 
 This is the imperative shell around the pure core (classify, plan, reconcile): it reads the athlete's
 history from the database, calls the core with `now`, and applies the result to the outbox. It never
 commits: the caller owns the transaction, so a poll page or a webhook event is applied whole or not at all.
+
+Reminders are planned per athlete and local day (`plan_days`): a new, changed or deleted activity re-plans
+its day and the day before it (whose next-day steps may give way to this day's), and the outbox keeps one
+row per (athlete, local day, step), so a re-poll or a re-delivered webhook never doubles a reminder.
 """
 
 from __future__ import annotations
@@ -10,16 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.domain.activity import Activity, parse_activity
-from scheduler.domain.effort import Classification, classify, classify_series
+from scheduler.domain.effort import Classification, Effort, classify, classify_series
 from scheduler.domain.history import HISTORY_SPAN
-from scheduler.domain.planning import PlannedStep, plan_activity
+from scheduler.domain.planning import DayActivity, PlannedStep, local_day, plan_days
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols
 from scheduler.domain.replan import ExistingReminder, reconcile
@@ -197,8 +201,8 @@ def ingest_activity(
     if row.backfilled:  # history only: old activities never notify
         return IngestResult(activity.id, created, True, row.effort or "other", needs_detail=needs_detail)
 
-    plan = plan_activity(activity, result, profile, config.protocols, now, config.default_zone)
-    planned, cancelled = apply_plan(session, athlete.id, activity.id, plan, now)
+    days = {local_day(activity, config.default_zone), *_days_led_by(session, activity.id)}
+    planned, cancelled = replan_days(session, athlete, days, config, now)
     log.info(
         "activity %s %s: %s (%s); planned %s; cancelled %s",
         activity.id,
@@ -241,29 +245,106 @@ def ingest_history(
     return results
 
 
-def apply_plan(
-    session: Session, athlete_id: int, activity_id: int, plan: list[PlannedStep], now: datetime
+# Activities are read this far either side of the days being planned: a local day spans up to ±14 h of UTC,
+# and a day's next-day steps may give way to those of the day after.
+_DAY_READ_MARGIN = timedelta(days=3)
+
+
+def _days_led_by(session: Session, activity_id: int) -> set[date]:
+    """The days whose unsent reminders this activity decides: its old day, if it moved or went away."""
+    days = session.scalars(
+        select(models.Reminder.local_day).where(
+            models.Reminder.activity_id == activity_id,
+            models.Reminder.local_day.is_not(None),
+            models.Reminder.status.in_(UNSENT),
+        )
+    )
+    return {day for day in days if day is not None}
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _day_activities(
+    session: Session, athlete_id: int, first: date, last: date, default_zone: str
+) -> list[DayActivity]:
+    rows = session.scalars(
+        select(models.Activity).where(
+            models.Activity.athlete_id == athlete_id,
+            models.Activity.deleted_at.is_(None),
+            models.Activity.backfilled.is_(False),
+            models.Activity.effort.is_not(None),
+            models.Activity.start_date >= _midnight(first) - _DAY_READ_MARGIN,
+            models.Activity.start_date < _midnight(last) + _DAY_READ_MARGIN,
+        )
+    )
+    items = []
+    for row in rows:
+        try:
+            activity = parse_activity(row.raw, f"Strava activity {row.id}")
+            effort = Effort(row.effort or Effort.OTHER.value)
+        except ValueError:  # stored before a stricter parser: it cannot take part in a plan
+            log.warning("activity %s left out of its day's plan: it no longer parses", row.id)
+            continue
+        classification = Classification(effort, tuple(row.reasons or ()), row.load)
+        # When this activity was last changed: a "now" step it newly calls for (a re-tag as race) is due then.
+        items.append(DayActivity(activity, classification, row.updated_at))
+    return items
+
+
+def replan_days(
+    session: Session, athlete: models.Athlete, days: set[date], config: IngestConfig, now: datetime
 ) -> tuple[list[str], list[str]]:
-    """Reconcile the outbox rows of one activity with a fresh plan; returns (planned, cancelled) steps."""
-    rows = session.scalars(select(models.Reminder).where(models.Reminder.activity_id == activity_id)).all()
+    """Re-plan `days` of the athlete and the day before each from their stored activities.
+
+    Returns the steps planned and cancelled.
+    """
+    if not days:
+        return [], []
+    targets = days | {day - timedelta(days=1) for day in days}
+    items = _day_activities(session, athlete.id, min(targets), max(targets), config.default_zone)
+    plans = plan_days(items, profile_of(athlete), config.protocols, now, config.default_zone)
+    planned: list[str] = []
+    cancelled: list[str] = []
+    for day in sorted(targets):
+        day_planned, day_cancelled = apply_day_plan(session, athlete.id, day, plans.get(day, []), now)
+        planned += day_planned
+        cancelled += day_cancelled
+    return planned, cancelled
+
+
+def apply_day_plan(
+    session: Session, athlete_id: int, day: date, plan: list[PlannedStep], now: datetime
+) -> tuple[list[str], list[str]]:
+    """Reconcile the outbox rows of one athlete's day with a fresh plan; returns (planned, cancelled)."""
+    in_day = (models.Reminder.athlete_id == athlete_id, models.Reminder.local_day == day)
+    rows = session.scalars(select(models.Reminder).where(*in_day)).all()
     existing = [
         ExistingReminder(
-            step=r.step, status=r.status, due_at=r.due_at, expires_at=r.expires_at, title=r.title, body=r.body
+            step=r.step,
+            status=r.status,
+            due_at=r.due_at,
+            expires_at=r.expires_at,
+            title=r.title,
+            body=r.body,
+            activity_id=r.activity_id,
         )
         for r in rows
     ]
     actions = reconcile(existing, plan)
     for step in actions.insert:
-        _insert_reminder(session, athlete_id, step, now)
+        _insert_reminder(session, athlete_id, day, step, now)
     for step in actions.update:
         session.execute(
             update(models.Reminder)
             .where(
-                models.Reminder.activity_id == activity_id,
+                *in_day,
                 models.Reminder.step == step.step,
                 models.Reminder.status.in_((*UNSENT, "cancelled")),
             )
             .values(
+                activity_id=step.activity_id,
                 due_at=step.due_at,
                 expires_at=step.expires_at,
                 available_at=step.due_at,
@@ -279,23 +360,20 @@ def apply_plan(
     if actions.cancel:
         session.execute(
             update(models.Reminder)
-            .where(
-                models.Reminder.activity_id == activity_id,
-                models.Reminder.step.in_(actions.cancel),
-                models.Reminder.status.in_(UNSENT),
-            )
+            .where(*in_day, models.Reminder.step.in_(actions.cancel), models.Reminder.status.in_(UNSENT))
             .values(
-                status="cancelled", last_error="no longer applies after re-classification", updated_at=now
+                status="cancelled", last_error="no longer applies after re-planning the day", updated_at=now
             )
         )
     touched = [*actions.insert, *actions.update]
     return [s.step for s in touched if s.status == "planned"], list(actions.cancel)
 
 
-def _insert_reminder(session: Session, athlete_id: int, step: PlannedStep, now: datetime) -> None:
+def _insert_reminder(session: Session, athlete_id: int, day: date, step: PlannedStep, now: datetime) -> None:
     values = {
         "activity_id": step.activity_id,
         "athlete_id": athlete_id,
+        "local_day": day,
         "step": step.step,
         "due_at": step.due_at,
         "expires_at": step.expires_at,
@@ -308,28 +386,35 @@ def _insert_reminder(session: Session, athlete_id: int, step: PlannedStep, now: 
         "created_at": now,
         "updated_at": now,
     }
-    # Another instance may plan the same activity at the same moment: the unique key keeps one row.
+    # Another instance may plan the same day at the same moment: the unique key keeps one row.
     statement = (
         insert_for(session, models.Reminder)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["activity_id", "step"])
+        .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
     )
     session.execute(statement)
 
 
-def delete_activity(session: Session, activity_id: int, now: datetime) -> int:
-    """The activity is gone from Strava: mark it deleted and cancel its unsent reminders."""
+def delete_activity(session: Session, activity_id: int, now: datetime, config: IngestConfig) -> int:
+    """The activity is gone from Strava: mark it deleted and re-plan its day from its other activities (a
+    deleted race leaves the easy cool-down's plan); returns the steps cancelled."""
     row = session.get(models.Activity, activity_id)
     if row is None or row.deleted_at is not None:
         return 0
     row.deleted_at = now
     row.updated_at = now
-    result = session.execute(
-        update(models.Reminder)
-        .where(models.Reminder.activity_id == activity_id, models.Reminder.status.in_(UNSENT))
-        .values(status="cancelled", last_error="activity deleted on Strava", updated_at=now)
-    )
-    cancelled = int(getattr(result, "rowcount", 0) or 0)
+    athlete = session.get(models.Athlete, row.athlete_id)
+    days = _days_led_by(session, activity_id)
+    if athlete is not None:
+        _, steps = replan_days(session, athlete, days, config, now)
+        cancelled = len(steps)
+    else:
+        result = session.execute(
+            update(models.Reminder)
+            .where(models.Reminder.activity_id == activity_id, models.Reminder.status.in_(UNSENT))
+            .values(status="cancelled", last_error="activity deleted on Strava", updated_at=now)
+        )
+        cancelled = int(getattr(result, "rowcount", 0) or 0)
     log.info("activity %s deleted on Strava; %d unsent reminder(s) cancelled", activity_id, cancelled)
     return cancelled
 

@@ -18,8 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('webhook_events') as batch:
+        batch.add_column(sa.Column('failures', sa.Integer(), server_default='0', nullable=False))
+        batch.add_column(sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('parked', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('webhook_events') as batch:
+        batch.drop_column('parked')
+        batch.drop_column('retry_at')
+        batch.drop_column('failures')

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.errors import InputError
 from scheduler.settings import Settings, load_settings
-from scheduler.store import migrate
+from scheduler.store import migrate, secret_keys
 from scheduler.store.db import make_engine, make_sessionmaker
 
 
@@ -34,6 +34,7 @@ def open_store(config: Settings, upgrade: bool = True) -> Store:
     engine = make_engine(config.db_url)
     if upgrade:
         migrate.upgrade(engine)
+    secret_keys.unlock(engine, config)  # seals tokens and URLs from now on; refuses a wrong key
     return Store(engine, make_sessionmaker(engine))
 
 

@@ -13,7 +13,7 @@ from scheduler.cli.common import emit, open_store, parse_now, read_json_file, sa
 from scheduler.clock import utc_now
 from scheduler.domain.activity import Activity, parse_activity
 from scheduler.domain.effort import classify_series
-from scheduler.domain.planning import plan_activity
+from scheduler.domain.planning import DayActivity, plan_days
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import load_protocols
 from scheduler.errors import InputError
@@ -74,7 +74,10 @@ def plan_command(
         str | None, typer.Option("--quiet-hours", help="No deferred reminders then, e.g. 22:00-07:00.")
     ] = None,
 ) -> None:
-    """Print the recovery plan of each activity: one JSON line per step, planned or skipped."""
+    """Print the recovery plan of each day of the activities: one JSON line per step, planned or skipped.
+
+    Activities ending on one local day share one set of steps, decided by the day's hardest effort.
+    """
     config = settings()
     protocols = load_protocols(config.protocols_file)
     activities = _read_activities(file)
@@ -87,10 +90,16 @@ def plan_command(
         equipment=parse_equipment(equipment) if equipment is not None else None,
         **({"quiet_start": quiet[0], "quiet_end": quiet[1]} if quiet else {}),
     )
-    for activity, result in zip(activities, classify_series(activities, profile), strict=True):
-        for step in plan_activity(activity, result, profile, protocols, at.astimezone(UTC), config.timezone):
+    noticed = at.astimezone(UTC)
+    items = [
+        DayActivity(activity, result, noticed)
+        for activity, result in zip(activities, classify_series(activities, profile), strict=True)
+    ]
+    for day, steps in plan_days(items, profile, protocols, noticed, config.timezone).items():
+        for step in steps:
             emit(
                 {
+                    "day": day.isoformat(),
                     "activity_id": step.activity_id,
                     "step": step.step,
                     "due_at": step.due_at.isoformat(),
@@ -102,7 +111,7 @@ def plan_command(
             )
 
 
-db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: its schema and the key sealing its secrets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
@@ -115,3 +124,18 @@ def db_upgrade() -> None:
     except InputError:
         raise
     typer.echo(f"database {safe_url(config.db_url)} is at the newest schema", err=True)
+
+
+@db_app.command("rotate-key")
+def db_rotate_key() -> None:
+    """Seal every token and URL with a new key, then drop the old one (stop the daemons first)."""
+    from scheduler.store import secret_keys
+
+    config = settings()
+    rotation = secret_keys.rotate(open_store(config).engine, config)
+    where = (
+        f"the old key is gone from {rotation.file}"
+        if rotation.file is not None
+        else "remove the older keys from RECOVERY_SECRET_KEY on every instance"
+    )
+    typer.echo(f"{rotation.values} secrets sealed with the new key {rotation.fingerprint}; {where}", err=True)

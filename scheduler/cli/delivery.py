@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from scheduler.cli.app import app
 from scheduler.cli.common import emit, open_store, settings
+from scheduler.dispatch.deliveries import destinations_of
 from scheduler.errors import InputError
 from scheduler.notify.port import Message
 from scheduler.store import models
 
 PENDING = ("planned", "sending")
-PAST = ("sent", "failed", "expired", "cancelled", "skipped")
+PAST = ("sent", "partial", "failed", "expired", "cancelled", "skipped")
 TEST_MESSAGE = Message(
     title="Recovery scheduler: test",
     body="A test from recovery-scheduler. If you can read this, your recovery reminders will reach you here.",
@@ -83,6 +84,8 @@ def upcoming_command(json_out: JsonOption = False) -> None:
                 # When it will next go out: due_at at first, later the retry time after a failure.
                 "next_attempt_at": _local(reminder.available_at, zone),
                 "error": reminder.last_error,
+                # Destinations an earlier attempt reached: the retry goes to the others only.
+                "delivered_to": list(reminder.delivered_to or []),
             }
             rows.append(row)
             table.append(
@@ -109,22 +112,23 @@ def history_command(
     json_out: JsonOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 50,
 ) -> None:
-    """Past reminders, newest first (sent, failed, expired, cancelled, skipped), with where they went."""
+    """Past reminders, newest first (sent, partial, failed, expired, cancelled, skipped), with where they
+    went: each destination, whether it got the reminder, and its error if not."""
     store = open_store(settings())
     rows: list[dict[str, Any]] = []
     table: list[list[str]] = []
     with store.sessions() as session:
         found = _rows(session, PAST, newest_first=True, limit=limit)
-        latest = _latest_deliveries(session, [reminder.id for reminder, _ in found])
+        destinations = destinations_of(session, [reminder.id for reminder, _ in found])
         for reminder, timezone in found:
             zone = _zone(timezone)
-            delivery = latest.get(reminder.id)
             row = {
                 **_base(reminder, zone),
                 "sent_at": _local(reminder.sent_at, zone),
                 "attempts": reminder.attempts,
                 "error": reminder.last_error,
-                "results": list(delivery.results) if delivery else [],
+                # One entry per destination over every attempt: a retry tries only those still missing it.
+                "results": destinations.get(reminder.id, []),
             }
             rows.append(row)
             tries = f" ({reminder.attempts} tries)" if reminder.attempts > 1 else ""
@@ -146,18 +150,6 @@ def history_command(
         _table("Reminder history", ["id", "due", "step", "title", "status", "sent", "where / why"], table)
     else:
         typer.echo("no past reminder", err=True)
-
-
-def _latest_deliveries(session: Session, reminder_ids: list[int]) -> dict[int, models.Delivery]:
-    if not reminder_ids:
-        return {}
-    newest = (
-        select(func.max(models.Delivery.id))
-        .where(models.Delivery.reminder_id.in_(reminder_ids))
-        .group_by(models.Delivery.reminder_id)
-    )
-    deliveries = session.scalars(select(models.Delivery).where(models.Delivery.id.in_(newest))).all()
-    return {delivery.reminder_id: delivery for delivery in deliveries}
 
 
 def _pending_status(row: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import select
@@ -305,8 +306,11 @@ def sync_command(
     ] = None,
 ) -> None:
     """Poll Strava once now and print what was ingested and planned."""
+    from scheduler.notify.check import check_destinations  # loads apprise, which this command sends with
+
     config = settings()
     _require_app(config)
+    check_destinations([u.get_secret_value() for u in config.notify.urls], config.notify.config)
     store = open_store(config)
     with store.sessions() as session:
         if athlete is not None:
@@ -361,8 +365,12 @@ def activities_command(
     days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 14,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Ingested activities, newest first, with their effort class, the reasons and the load."""
-    store = open_store(settings())
+    """Ingested activities, newest first, with their effort class, the reasons and the load.
+
+    Times are the activity's own local time with its UTC offset, as `upcoming` and `history` show them.
+    """
+    config = settings()
+    store = open_store(config)
     since = datetime.now(UTC) - timedelta(days=days)
     query = (
         select(models.Activity)
@@ -372,12 +380,14 @@ def activities_command(
     if athlete is not None:
         query = query.where(models.Activity.athlete_id == athlete)
     with store.sessions() as session:
+        if athlete is not None and session.get(models.Athlete, athlete) is None:
+            raise InputError(f"no athlete {athlete}: `recovery athletes` lists the connected ones")
         rows: list[dict[str, Any]] = [
             {
                 "id": a.id,
                 "athlete_id": a.athlete_id,
                 "name": a.name,
-                "start_date": a.start_date.isoformat(),
+                "start_date": a.start_date.astimezone(ZoneInfo(a.timezone or config.timezone)).isoformat(),
                 "effort": a.effort,
                 "reasons": list(a.reasons or []),
                 "load": a.load,
@@ -392,9 +402,8 @@ def activities_command(
         typer.echo(f"no activity in the last {days} days", err=True)
     for row in rows:
         load = f"load {row['load']:.0f}" if row["load"] is not None else "load -"
-        typer.echo(
-            f"{row['start_date'][:16]}  {row['id']}  {row['effort'] or '?':<9}  {load:<9}  {row['name']!r}"
-        )
+        started = datetime.fromisoformat(row["start_date"]).isoformat(timespec="minutes")
+        typer.echo(f"{started}  {row['id']}  {row['effort'] or '?':<9}  {load:<9}  {row['name']!r}")
         if row["reasons"]:
             typer.echo(f"    {'; '.join(row['reasons'])}")
 
@@ -421,6 +430,8 @@ def webhook_subscribe(
     ],
 ) -> None:
     """Ask Strava to push events to CALLBACK_URL; Strava checks it at once, so the daemon must be running."""
+    from scheduler.strava import webhooks
+
     config = settings()
     if config.strava.webhook_verify_token is None:
         raise InputError(
@@ -429,6 +440,7 @@ def webhook_subscribe(
     if not callback_url.startswith(("http://", "https://")):
         raise InputError("--callback-url: must start with https:// (or http://)")
     port = _app_port(config)
+    store = open_store(config)
     try:
         subscription_id = port.create_subscription(
             callback_url, config.strava.webhook_verify_token.get_secret_value()
@@ -439,17 +451,26 @@ def webhook_subscribe(
             "must run with the same RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN and be reachable at that URL; "
             "`recovery webhook status` shows an existing subscription."
         ) from None
+    # The daemon accepts only events of the subscription it knows: it knows this one from now on.
+    with transaction(store.sessions) as session:
+        webhooks.remember_subscription(session, subscription_id, callback_url, utc_now())
     emit({"subscription_id": subscription_id, "callback_url": callback_url})
 
 
 @webhook_app.command("status")
 def webhook_status() -> None:
-    """Show the app's push subscription, if any."""
-    port = _app_port(settings())
+    """Show the app's push subscription, if any (and tell the daemon what Strava says)."""
+    from scheduler.strava import webhooks
+
+    config = settings()
+    port = _app_port(config)
+    store = open_store(config)
     try:
         subscriptions = port.list_subscriptions()
     except StravaError as error:
         raise _fail(f"could not read the subscription: {error}") from None
+    with transaction(store.sessions) as session:
+        webhooks.learn_subscriptions(session, subscriptions, utc_now())
     if not subscriptions:
         typer.echo("no push subscription: polling only", err=True)
     for item in subscriptions:
@@ -458,8 +479,12 @@ def webhook_status() -> None:
 
 @webhook_app.command("unsubscribe")
 def webhook_unsubscribe() -> None:
-    """Delete the app's push subscription (polling goes on)."""
-    port = _app_port(settings())
+    """Delete the app's push subscription (polling goes on, at the normal interval)."""
+    from scheduler.strava import webhooks
+
+    config = settings()
+    port = _app_port(config)
+    store = open_store(config)
     try:
         subscriptions = port.list_subscriptions()
         for item in subscriptions:
@@ -467,5 +492,7 @@ def webhook_unsubscribe() -> None:
             typer.echo(f"deleted push subscription {item['id']}", err=True)
     except StravaError as error:
         raise _fail(f"could not delete the subscription: {error}") from None
+    with transaction(store.sessions) as session:
+        webhooks.forget_subscription(session, utc_now())
     if not subscriptions:
         typer.echo("no push subscription to delete", err=True)

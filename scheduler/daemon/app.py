@@ -27,6 +27,7 @@ from scheduler.daemon.health import HealthTracker
 from scheduler.daemon.jobs import WEBHOOKS_JOB, DaemonJobs, JobTimings, Work
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.domain.protocols import load_protocols
+from scheduler.http import metrics as http_metrics
 from scheduler.http.server import Endpoints, HttpServer, check_exposure
 from scheduler.http.status import status_report
 from scheduler.ingest import IngestConfig
@@ -34,7 +35,7 @@ from scheduler.logs import Redactor
 from scheduler.notify.port import Message, SendResult
 from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
-from scheduler.store import migrate, models
+from scheduler.store import migrate, models, secret_keys
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import webhooks
 from scheduler.strava.client import client_factory
@@ -120,6 +121,7 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
     engine = make_engine(settings.db_url)
     log.info("database %s: migrating to the newest schema", make_url(settings.db_url).render_as_string())
     migrate.upgrade(engine)
+    secret_keys.unlock(engine, settings)  # seals tokens and URLs from now on; refuses a wrong key
     sessions = make_sessionmaker(engine)
 
     urls = [url.get_secret_value() for url in settings.notify.urls]
@@ -128,8 +130,9 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
     strava_ready = settings.strava.client_id is not None and settings.strava.client_secret is not None
     webhooks_on = strava_ready and settings.strava.webhook_verify_token is not None
     timings = JobTimings(
-        # With live webhooks polling is only the backstop for lost events.
-        poll_interval=settings.strava.webhook_poll_interval if webhooks_on else settings.strava.poll_interval,
+        # Polls run at the normal interval; with a confirmed live subscription BackstopPolls passes over an
+        # athlete polled within the webhook backstop interval (webhooks.live_subscription decides).
+        poll_interval=settings.strava.poll_interval,
         sweep_interval=settings.dispatch.sweep_interval,
     )
     poller = (
@@ -157,7 +160,11 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         dispatcher=dispatcher,
         connected_athletes=lambda: connected_athletes(sessions, redactor),
         housekeeping=lambda: _housekeeping(sessions, clock),
-        poller=poller,
+        poller=(
+            webhooks.BackstopPolls(poller, settings.strava.webhook_poll_interval)
+            if poller is not None and webhooks_on
+            else poller
+        ),
         refresh_tokens=poller.refresh_tokens if poller is not None else None,
         process_webhooks=_webhook_processor(poller) if poller is not None and webhooks_on else None,
         warm_up=notifier.warm_up,
@@ -173,10 +180,12 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
             clock,
             on_event=lambda: jobs.kick(WEBHOOKS_JOB),
         )
+    http_metrics.install(http_metrics.DatabaseCollector(sessions, clock, settings.strava.rate_reserve))
     endpoints = Endpoints(
         health=health.report,
         status=lambda: _status(sessions, clock, instance_id),
         webhook=receiver,
+        metrics=http_metrics.exposition,
     )
     http = HttpServer(settings.http, endpoints)
     _explain_setup(settings, sessions, strava_ready, webhooks_on)
@@ -211,7 +220,7 @@ def _housekeeping(sessions: sessionmaker[Session], clock: Clock) -> dict[str, in
 
 
 def _webhook_processor(poller: Poller) -> Any:
-    return lambda: webhooks.process_events(poller)
+    return webhooks.WebhookWork(poller)  # confirms the live subscription at start and hourly, then processes
 
 
 def _explain_setup(

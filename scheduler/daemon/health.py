@@ -88,7 +88,9 @@ class HealthTracker:
         with transaction(self._sessions) as session:
             app_state.put(session, key, {"at": at.isoformat(), "instance": self.instance_id}, at)
 
-    def report(self) -> tuple[bool, dict[str, Any]]:
+    def report(self, detailed: bool = True) -> tuple[bool, dict[str, Any]]:
+        """(healthy, report); without `detailed`, nothing that names this host or instance (for callers
+        without the bearer token: probes and whoever can reach the port)."""
         now = self._clock()
         with self._lock:
             last_dispatch, last_poll, dispatch_error = (
@@ -121,4 +123,16 @@ class HealthTracker:
                 "age_seconds": round((now - last_poll).total_seconds(), 1) if last_poll else None,
             },
         }
-        return healthy, report
+        return healthy, (report if detailed else public_view(report))
+
+
+def public_view(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without the instance id (host name and pid) and error texts (which may name hosts and
+    ports): what failed stays visible, the details are in the detailed report and /status."""
+    view = {key: value for key, value in report.items() if key != "instance"}
+    for part in ("database", "dispatch"):
+        if isinstance(view.get(part), dict):
+            view[part] = {
+                key: value for key, value in view[part].items() if key not in ("error", "last_error")
+            }
+    return view

@@ -25,6 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.clock import Clock
+from scheduler.daemon.outage import DatabaseOutage
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ class DaemonJobs:
         self._stopping = False
         self._warm_up_scheduled = False
         self._kicked: set[str] = set()  # jobs asked to run again while they were running
+        # Every job needs the database: while it is down they all fail alike, and this tells it once.
+        self.outage = DatabaseOutage(clock)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -195,14 +198,15 @@ class DaemonJobs:
                 report = self.work.dispatcher.run_once()
             except Exception as exc:
                 failed = True
-                log.exception("dispatch failed")
+                self._log_failure("dispatch", exc)
                 self.health.dispatch_failed(f"{type(exc).__name__}: {exc}")
             else:
+                self.outage.succeeded()
                 log.debug("dispatch: %s", report)
                 try:
                     self.health.dispatched(self.clock())
-                except Exception:
-                    log.exception("could not record the dispatch time")
+                except Exception as exc:
+                    self._log_failure("recording the dispatch time", exc)
         self.arm_wakeup(backoff=FAILED_DISPATCH_BACKOFF if failed else MIN_WAKEUP_GAP)
 
     def arm_wakeup(self, backoff: timedelta = MIN_WAKEUP_GAP) -> None:
@@ -212,8 +216,8 @@ class DaemonJobs:
         with self._arm_lock:
             try:
                 due = self.work.dispatcher.next_due_at()
-            except Exception:
-                log.exception("could not read the next due reminder; the sweep will retry")
+            except Exception as exc:
+                self._log_failure("reading the next due reminder (the sweep will retry)", exc)
                 return
             if due is None:
                 if self.scheduler.get_job(WAKEUP_JOB) is not None:
@@ -239,7 +243,7 @@ class DaemonJobs:
         self._warm_up_scheduled = True
         warm_up = self.work.warm_up
         self.scheduler.add_job(
-            lambda: self._run_guarded(WARM_UP_JOB, warm_up),
+            lambda: self._run_guarded(WARM_UP_JOB, warm_up, uses_database=False),
             DateTrigger(run_date=self.clock(), timezone=UTC),
             id=WARM_UP_JOB,
             name=WARM_UP_JOB,
@@ -259,8 +263,10 @@ class DaemonJobs:
                 return
             try:
                 self._sync_athletes()
-            except Exception:
-                log.exception("could not refresh the list of athletes to poll")
+            except Exception as exc:
+                self._log_failure("refreshing the list of athletes to poll", exc)
+            else:
+                self.outage.succeeded()
 
     def _sync_athletes(self) -> None:
         athlete_ids = set(self.work.connected_athletes())
@@ -325,16 +331,36 @@ class DaemonJobs:
                 return
             try:
                 result = poller.poll_athlete(athlete_id)
-            except Exception:
-                log.exception("polling athlete %s failed", athlete_id)
+            except Exception as exc:
+                self._log_failure(f"polling athlete {athlete_id}", exc)
                 return
+            self.outage.succeeded()
             log.debug("polled athlete %s: %s", athlete_id, result)
+            self._poll_again_when_deferral_ends(athlete_id, result)
             try:
                 self.health.polled(self.clock())
-            except Exception:
-                log.exception("could not record the poll time")
+            except Exception as exc:
+                self._log_failure("recording the poll time", exc)
         # New activities may have planned reminders due at once ("ice now").
         self.arm_wakeup()
+
+    def _poll_again_when_deferral_ends(self, athlete_id: int, result: object) -> None:
+        """A deferred poll (Strava app inactive, rate window spent) runs again the moment its deferral ends,
+        not at the first periodic run after it, up to an interval (an hour with webhooks) later."""
+        until = getattr(result, "deferred_until", None)
+        if not isinstance(until, datetime):
+            return
+        self.scheduler.add_job(
+            self.poll,
+            DateTrigger(run_date=until, timezone=UTC),
+            args=(athlete_id,),
+            id=f"{CATCH_UP_PREFIX}{athlete_id}",
+            name=f"{CATCH_UP_PREFIX}{athlete_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+        log.debug("athlete %s deferred: polling again at %s", athlete_id, until.isoformat())
 
     # -- the rest ----------------------------------------------------------------------------------------
 
@@ -365,21 +391,27 @@ class DaemonJobs:
     def _housekeeping(self) -> None:
         self._run_guarded(HOUSEKEEPING_JOB, self.work.housekeeping)
 
-    def _run_guarded(self, name: str, call: Callable[[], object]) -> bool:
+    def _run_guarded(self, name: str, call: Callable[[], object], *, uses_database: bool = True) -> bool:
         with self._tracked(name):
             if self._stopping:
                 return False
-            return self._call_logged(name, call)
+            return self._call_logged(name, call, uses_database=uses_database)
 
-    @staticmethod
-    def _call_logged(name: str, call: Callable[[], object]) -> bool:
+    def _call_logged(self, name: str, call: Callable[[], object], *, uses_database: bool = True) -> bool:
         try:
             result = call()
-        except Exception:
-            log.exception("%s failed", name)
+        except Exception as exc:
+            self._log_failure(name, exc)
             return False
+        if uses_database:  # a success that never touched the database says nothing about an outage
+            self.outage.succeeded()
         log.debug("%s: %s", name, result)
         return True
+
+    def _log_failure(self, what: str, error: Exception) -> None:
+        """A traceback for a bug; for an unreachable database, the outage's one line."""
+        if not self.outage.failed(what, error):
+            log.error("%s failed", what, exc_info=error)
 
     def _add_periodic(
         self,

@@ -9,9 +9,10 @@ import sys
 import threading
 from types import FrameType
 
-from scheduler.daemon.app import build_daemon
 from scheduler.logs import setup_logging
+from scheduler.notify.check import start_check
 from scheduler.settings import Settings
+from scheduler.store.db import check_sqlite_file, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,20 @@ JOBS_GRACE_SECONDS = 7.0
 
 
 def run(settings: Settings) -> int:
-    """Run the daemon until a stop signal; returns the exit code. Configuration errors raise ConfigError."""
+    """Run the daemon until a stop signal; returns the exit code. Configuration errors raise ConfigError
+    (InputError for an unusable database), each before the database is written."""
     redactor = setup_logging(settings)
+    # The destinations are checked in a child process while this one imports the daemon's modules.
+    destinations = start_check(
+        [url.get_secret_value() for url in settings.notify.urls], settings.notify.config
+    )
+    from scheduler.daemon.app import build_daemon  # most of the start-up time: imports
+
+    destinations.wait()
+    database = sqlite_file(settings.db_url)
+    if database is not None:
+        # What is wrong with the data directory or the file, before any line of the start-up log.
+        check_sqlite_file(database)
     stop = threading.Event()
     signals_seen: list[int] = []
 
@@ -39,7 +52,7 @@ def run(settings: Settings) -> int:
     try:
         try:
             daemon = build_daemon(settings, redactor)
-        except OSError as exc:  # a busy port, an unwritable data directory
+        except OSError as exc:  # a busy port
             log.error("cannot start: %s", exc)
             return 1
         if not stop.is_set():

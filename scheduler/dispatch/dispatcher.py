@@ -2,7 +2,9 @@
 
 Several instances may run it against one database at once; the lease makes each row go to one of them.
 Delivery is at-least-once: a reminder is sent twice only when an instance dies (or stalls past its lease)
-between sending and marking — at most `batch_size` reminders, the leases it held.
+between sending and marking — at most `batch_size` reminders, the leases it held. It is tracked per
+destination: a retry goes only to the destinations that have not had the reminder, so one dead destination
+never makes the working ones receive a copy per attempt.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Literal, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler import metrics
 from scheduler.clock import Clock, utc_now
 from scheduler.dispatch import outbox
 from scheduler.dispatch.backoff import Backoff, RetryPolicy
@@ -30,7 +33,7 @@ log = logging.getLogger("scheduler.dispatch")
 
 # Longest a completed send waits to be written with others (its row stays leased meanwhile), in seconds.
 SETTLE_DELAY = 0.05
-Outcome = Literal["sent", "retrying", "failed", "lease_lost", "deferred"]
+Outcome = Literal["sent", "retrying", "failed", "partial", "lease_lost", "deferred"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class DispatchReport:
     sent: int = 0
     retrying: int = 0  # failed this time, planned again after a backoff
     failed: int = 0  # failed for good (attempts exhausted, or the next try would fall after expiry)
+    partial: int = 0  # as failed, but some destinations did get it
     lease_lost: int = 0  # finished after the lease lapsed: left to the instance that holds the row now
     deferred: int = 0  # not sent: too little of the lease was left, or shutting down; given back at once
 
@@ -49,7 +53,17 @@ class _Attempt:
     reminder: outbox.Claimed
     started_at: datetime
     finished_at: datetime
-    result: SendResult
+    result: SendResult  # of the destinations tried this time: those earlier attempts reached are left out
+
+    @property
+    def reached(self) -> frozenset[str]:
+        """Every destination that has the reminder now, this attempt's and earlier ones'."""
+        return self.reminder.delivered_to | {r.identity for r in self.result.results if r.ok}
+
+    @property
+    def complete(self) -> bool:
+        """Every destination has it: none failed this time, and some destination has it at all."""
+        return all(r.ok for r in self.result.results) and bool(self.reached)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +199,7 @@ class Dispatcher:
             sent=counts["sent"],
             retrying=counts["retrying"],
             failed=counts["failed"],
+            partial=counts["partial"],
             lease_lost=counts["lease_lost"],
             deferred=counts["deferred"],
         )
@@ -246,7 +261,7 @@ class Dispatcher:
                 return _Skip(reminder, "too little of its lease left")
             self._in_flight.add(reminder.id)
         started = self._clock()
-        message = Message(title=reminder.title, body=reminder.body, tags=reminder.tags)
+        message = Message(reminder.title, reminder.body, reminder.tags, delivered=reminder.delivered_to)
         try:
             result = notifier.send(message, athlete_urls)
         except Exception as exc:
@@ -297,11 +312,17 @@ class Dispatcher:
 
     def _write_attempts(self, session: Session, attempts: list[_Attempt], now: datetime) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        delivered = [a.reminder.id for a in attempts if a.result.ok]
+        # Complete ones (the common case) in one statement; the rest are one row each anyway.
+        delivered = [a.reminder.id for a in attempts if a.complete]
         held = outbox.finish_sent(session, delivered, self._instance, now)
         for attempt in attempts:
-            if attempt.result.ok:
-                outcomes.append(self._log_outcome(attempt, "sent", attempt.reminder.id in held))
+            _count(attempt)
+            if attempt.complete:
+                outcome = self._log_outcome(attempt, "sent", attempt.reminder.id in held)
+                if outcome == "sent":
+                    lateness = attempt.finished_at - attempt.reminder.due_at
+                    metrics.LATENESS.observe(max(lateness.total_seconds(), 0.0))
+                outcomes.append(outcome)
             else:
                 outcome = self._finish_unsent(session, attempt, now)
                 outcomes.append(outcome)
@@ -319,16 +340,20 @@ class Dispatcher:
     def _finish_unsent(self, session: Session, attempt: _Attempt, now: datetime) -> Outcome:
         number = attempt.reminder.attempts + 1
         retry_at = self._policy.next_attempt_at(number, now, attempt.reminder.expires_at, self._rng)
+        reached = attempt.reached
+        final: Outcome = "partial" if reached else "failed"
         held = outbox.finish_unsent(
             session,
             attempt.reminder.id,
             self._instance,
             now,
-            status=outbox.PLANNED if retry_at else outbox.FAILED,
+            status=outbox.PLANNED if retry_at else (outbox.PARTIAL if reached else outbox.FAILED),
             error=attempt.result.error if retry_at else self._final_error(attempt.result, number),
             available_at=retry_at,
+            # Written only when this attempt reached someone new: most failures leave the column alone.
+            delivered_to=reached if reached != attempt.reminder.delivered_to else None,
         )
-        return self._log_outcome(attempt, "retrying" if retry_at else "failed", held)
+        return self._log_outcome(attempt, "retrying" if retry_at else final, held)
 
     def _log_outcome(self, attempt: _Attempt, outcome: Outcome, held: bool) -> Outcome:
         reminder, number = attempt.reminder, attempt.reminder.attempts + 1
@@ -359,3 +384,17 @@ class Dispatcher:
             else "gave up: the next attempt would fall after the step's expiry"
         )
         return f"{result.error}; {reason}"
+
+
+def _count(attempt: _Attempt) -> None:
+    """Per-destination attempts and failures, by apprise service (the URL's scheme: never more of it)."""
+    for result in attempt.result.results:
+        service = _service(result.destination)
+        metrics.DELIVERY_ATTEMPTS.labels(service=service).inc()
+        if not result.ok:
+            metrics.DELIVERY_FAILURES.labels(service=service).inc()
+
+
+def _service(destination: str) -> str:
+    scheme, separator, _ = destination.partition("://")
+    return scheme.lower() if separator and scheme.isalnum() else "unknown"

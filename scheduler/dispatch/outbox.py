@@ -5,6 +5,11 @@ so concurrent instances each take different rows without waiting for one another
 every transaction with BEGIN IMMEDIATE (scheduler.store.db), which serialises writers, so the plain UPDATE is
 already exclusive. Finishing a row is conditional on still holding its lease: once the lease has lapsed
 another instance may have taken the row over, and the late finisher must not overwrite that one's outcome.
+
+Delivery is tracked per destination: `delivered_to` holds the destinations earlier attempts reached, a retry
+goes to the others only, and a row whose window closes or whose attempts run out with some reached and some
+not ends `partial`. Reminders of a suspended athlete (a deauthorization not yet confirmed) are not claimed:
+they wait, and expire only at their own expiry.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.notify.port import SendResult
-from scheduler.store import models
+from scheduler.notify.port import DestinationResult, SendResult
+from scheduler.store import athletes, models
 
 R = models.Reminder
 PLANNED, SENDING, SENT, FAILED, EXPIRED = "planned", "sending", "sent", "failed", "expired"
+PARTIAL = "partial"  # finished with some destinations reached and others never
 NEVER_SENT_IN_TIME = "its window closed before it could be sent"
 
 
@@ -40,11 +46,17 @@ class Claimed:
     due_at: datetime
     expires_at: datetime
     lease_until: datetime
+    delivered_to: frozenset[str] = frozenset()  # destination keys an earlier attempt reached
 
 
 def _lease_lapsed(now: datetime) -> Any:
     # A `sending` row whose lease has run out belongs to nobody: its instance died or stalled.
     return or_(R.status == PLANNED, and_(R.status == SENDING, R.lease_until <= now))
+
+
+def _athlete_sendable() -> Any:
+    suspended = select(models.Athlete.id).where(models.Athlete.state == athletes.SUSPENDED)
+    return R.athlete_id.not_in(suspended)
 
 
 def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
@@ -60,7 +72,8 @@ def expire(session: Session, now: datetime) -> int:
         update(R)
         .where(R.id.in_(_skip_locked(session, stale).scalar_subquery()))
         .values(
-            status=EXPIRED,
+            # Reached some destinations before its window closed: that is not the same as never sent.
+            status=case((R.delivered_to.is_(None), EXPIRED), else_=PARTIAL),
             lease_until=None,
             leased_by=None,
             last_error=func.coalesce(R.last_error, NEVER_SENT_IN_TIME),
@@ -87,6 +100,7 @@ def claim(
             R.available_at <= (due_by or now),
             R.expires_at > now,
             _lease_lapsed(now),
+            _athlete_sendable(),
         )
         .order_by(R.available_at, R.id)
         .limit(limit)
@@ -108,6 +122,7 @@ def claim(
             R.expires_at,
             R.lease_until,
             R.available_at,
+            R.delivered_to,
         )
         .execution_options(synchronize_session=False)
     )
@@ -125,6 +140,7 @@ def claim(
             due_at=row.due_at,
             expires_at=row.expires_at,
             lease_until=row.lease_until,
+            delivered_to=frozenset(str(key) for key in row.delivered_to or ()),
         )
         for row in rows
     ]
@@ -178,8 +194,10 @@ def finish_unsent(
     status: str,
     error: str | None,
     available_at: datetime | None = None,
+    delivered_to: Collection[str] | None = None,
 ) -> bool:
-    """Record a failed attempt: `planned` again at `available_at` for a retry, or `failed` for good.
+    """Record an attempt that left destinations unreached: `planned` again at `available_at` for a retry,
+    or `failed` / `partial` for good. `delivered_to` (when given) is every destination reached so far.
 
     Returns False when the lease had lapsed: the row is left to whichever instance holds it now.
     """
@@ -193,6 +211,8 @@ def finish_unsent(
     }
     if available_at is not None:
         values["available_at"] = available_at
+    if delivered_to:
+        values["delivered_to"] = sorted(delivered_to)
     result = session.execute(
         update(R)
         .where(R.id == reminder_id, _held(instance, now))
@@ -212,6 +232,13 @@ class AttemptRecord:
 
 
 INSERT_CHUNK = 200
+
+
+def _result_row(result: DestinationResult) -> dict[str, Any]:
+    row: dict[str, Any] = {"destination": result.destination, "ok": result.ok, "error": result.error}
+    if result.identity != result.destination:
+        row["key"] = result.identity
+    return row
 
 
 def record_deliveries(
@@ -235,9 +262,7 @@ def record_deliveries(
             "started_at": record.started_at,
             "finished_at": record.finished_at,
             "ok": record.result.ok,
-            "results": [
-                {"destination": d.destination, "ok": d.ok, "error": d.error} for d in record.result.results
-            ],
+            "results": [_result_row(d) for d in record.result.results],
             "error": record.result.error,
         }
         for record in records
@@ -276,7 +301,14 @@ def release(
 
 def next_claimable_at(session: Session) -> datetime | None:
     """The soonest instant a row becomes claimable: a planned row's `available_at` or a lease running out."""
-    planned = session.scalar(select(func.min(R.available_at)).where(R.status == PLANNED))
+    # The first in index order, not MIN(): with the suspended athletes' rows filtered out, MIN() would read
+    # every planned row on SQLite.
+    planned = session.scalar(
+        select(R.available_at)
+        .where(R.status == PLANNED, _athlete_sendable())
+        .order_by(R.available_at)
+        .limit(1)
+    )
     leased = session.scalar(select(func.min(R.lease_until)).where(R.status == SENDING))
     candidates = [moment for moment in (planned, leased) if moment is not None]
     return min(candidates) if candidates else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scheduler.errors import InputError
 
 RUN_SPORTS = frozenset({"Run", "TrailRun", "VirtualRun"})
+
+# The largest value of a field that is still a measurement; beyond it (or negative, NaN, infinite) the field
+# is treated as unknown, so one broken sensor or a hand-edited file never stops an athlete's activity from
+# being classified and planned with what is known.
+_LIMITS: dict[str, float] = {
+    "elapsed_time": 14 * 86400.0,
+    "moving_time": 14 * 86400.0,
+    "distance": 5_000_000.0,
+    "total_elevation_gain": 100_000.0,
+    "average_speed": 50.0,
+    "max_speed": 100.0,
+    "average_heartrate": 260.0,
+    "max_heartrate": 260.0,
+}
+# Instants outside these years are not real activities (wall-clock arithmetic near datetime's limits fails).
+_FIRST_YEAR, _LAST_YEAR = 1970, 2200
 
 # Strava writes "(GMT-05:00) America/Toronto"; the IANA name is the last token.
 _TZ_RE = re.compile(r"^\s*(?:\(GMT[^)]*\)\s*)?(?P<name>[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)*)\s*$")
@@ -91,6 +108,8 @@ def parse_instant(value: Any, where: str, field_name: str) -> datetime:
         raise InputError(f"{where}: {field_name} is not an ISO 8601 instant: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # Strava's start_date is UTC even when unmarked
+    if not _FIRST_YEAR <= parsed.year <= _LAST_YEAR:
+        raise InputError(f"{where}: {field_name} {value!r} is not a plausible date")
     return parsed.astimezone(UTC)
 
 
@@ -100,7 +119,13 @@ def _num(raw: Mapping[str, Any], key: str, where: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{where}: {key} must be a number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    if not math.isfinite(number) or number < 0 or number > _LIMITS.get(key, math.inf):
+        return None
+    return number
 
 
 def _int(raw: Mapping[str, Any], key: str, where: str, default: int = 0) -> int:

@@ -28,6 +28,7 @@ HISTORY_SPAN = MAX_HR_WINDOW
 CLIMB_EQUIVALENT = 6.0
 # Watches record the odd spike; a max HR above this, or far above the run's average, is not believed.
 MAX_PLAUSIBLE_HR = 220.0
+MIN_PLAUSIBLE_MAX_HR = 100.0  # no runner's maximum is lower: a smaller "max" is a sensor glitch
 MAX_SPIKE_OVER_AVERAGE = 55.0
 
 
@@ -43,7 +44,9 @@ def plausible_max_hr(activity: Activity) -> float | None:
     if activity.max_heartrate is None or activity.average_heartrate is None:
         return None
     peak = activity.max_heartrate
-    if peak > MAX_PLAUSIBLE_HR or peak - activity.average_heartrate > MAX_SPIKE_OVER_AVERAGE:
+    if not MIN_PLAUSIBLE_MAX_HR <= peak <= MAX_PLAUSIBLE_HR:
+        return None
+    if peak < activity.average_heartrate or peak - activity.average_heartrate > MAX_SPIKE_OVER_AVERAGE:
         return None
     return peak
 
@@ -127,7 +130,8 @@ def baseline_of(history: Iterable[Activity], before: datetime) -> Baseline:
 
 
 def _baseline(recent: list[Activity], before: datetime, highest: float | None, hr_runs: int) -> Baseline:
-    month = [a.moving_time for a in recent if a.start_date >= before - DURATION_WINDOW]
+    # A run without a duration (manual entry, broken file) says nothing about how long runs usually are.
+    month = [a.moving_time for a in recent if a.start_date >= before - DURATION_WINDOW and a.moving_time > 0]
     paces = sorted(p for p in (adjusted_pace(a) for a in recent) if p is not None)
     heart = [a.average_heartrate for a in recent if a.average_heartrate]
     return Baseline(

@@ -11,7 +11,9 @@ Which heart rates (`heart_rate_scale`):
 - HRmax: the athlete's profile `max_hr` if set; else the highest believable `max_heartrate` among their runs
   of the last 365 days and this activity (a spike above 220 or more than 55 bpm over the run's average is
   not believed), provided at least 5 runs of that year had heart rate; with fewer, the higher of that and
-  185 bpm (typical of an adult runner), because a few easy runs never reach the true maximum.
+  185 bpm (typical of an adult runner), because a few easy runs never reach the true maximum. Runs with
+  an average heart rate but no believable `max_heartrate` count towards the 5 but give no estimate: with
+  no estimate at all the 185 bpm assumption stays (never a max of 0).
 - HRrest: the profile `rest_hr` if set, else 60 bpm.
 
 Example: 45 min at 150 bpm, HRmax 190, HRrest 60 → HRr = 90/130 = 0.692,
@@ -66,10 +68,9 @@ def heart_rate_scale(profile: AthleteProfile, baseline: Baseline, activity: Acti
     if profile.max_hr:
         return HeartRateScale(float(profile.max_hr), rest, "profile")
     seen = [hr for hr in (baseline.highest_hr, plausible_max_hr(activity)) if hr is not None]
-    highest = max(seen) if seen else 0.0
-    if baseline.hr_runs_year >= MIN_HR_RUNS_FOR_ESTIMATE:
-        return HeartRateScale(highest, rest, "estimated")
-    return HeartRateScale(max(highest, ASSUMED_MAX_HR), rest, "assumed")
+    if seen and baseline.hr_runs_year >= MIN_HR_RUNS_FOR_ESTIMATE:
+        return HeartRateScale(max(seen), rest, "estimated")
+    return HeartRateScale(max([*seen, ASSUMED_MAX_HR]), rest, "assumed")
 
 
 def trimp(moving_time: int, average_hr: float, scale: HeartRateScale) -> float:

@@ -3,7 +3,8 @@
 A protocol step says what to remind (title/body templates), for which efforts (`applies_to`), when, for how
 long it stays useful, which tools it needs and how it is routed (`tags`). One step key may appear in several
 entries (e.g. `foam_roll` the next morning, but only after 48 h for a marathon) as long as no activity could
-match two of them: reminders are unique per (activity, step key).
+match two of them: reminders are unique per (athlete, local day, step key), and the day's hardest effort
+picks the entries (see `planning.py`).
 """
 
 from __future__ import annotations

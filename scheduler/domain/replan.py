@@ -1,13 +1,15 @@
-"""Re-planning: reconcile an activity's stored reminders with a fresh plan (after a rename, re-tag, re-poll).
+"""Re-planning: reconcile a day's stored reminders with a fresh day plan (after a new activity of that day, a
+rename, re-tag, deletion or re-poll).
 
-Rules, per step key:
+Rules, per step key (the plan is per athlete and local day, so a key appears once per day):
 - new in the plan → insert (a skipped step too, so history shows why it was not sent);
 - `planned` or `skipped` in the store but gone from the plan → cancel;
-- `planned` and changed (due, expiry, title, body or status) → update; a planned row the new plan only marks
-  skipped because its window has closed is left alone: its own expiry retires it as `expired`;
+- `planned` and changed (due, expiry, title, body, status or the activity that decides the day) → update;
+  a planned row the new plan only marks skipped because its window has closed is left alone: its own
+  expiry retires it as `expired`;
 - `skipped` stays skipped (its first explanation is kept) unless the plan makes it sendable again;
 - `cancelled` and back in the plan → update (re-planned);
-- `sending` (in flight), `sent`, `failed` and `expired` are never touched: nothing is sent twice.
+- `sending` (in flight), `sent`, `partial`, `failed` and `expired` are never touched: nothing is sent twice.
 Reconciling an unchanged plan yields no action at all.
 """
 
@@ -20,16 +22,17 @@ from typing import Literal, get_args
 
 from scheduler.domain.planning import PlannedStep
 
-ReminderStatus = Literal["planned", "sending", "sent", "failed", "expired", "cancelled", "skipped"]
+ReminderStatus = Literal["planned", "sending", "sent", "partial", "failed", "expired", "cancelled", "skipped"]
 REMINDER_STATUSES: frozenset[str] = frozenset(get_args(ReminderStatus))
 
 _CANCELLABLE = frozenset({"planned", "skipped"})
-_UNTOUCHABLE = frozenset({"sending", "sent", "failed", "expired"})
+# `partial`: some destinations got it (dispatch's per-destination delivery); history like `sent`.
+_UNTOUCHABLE = frozenset({"sending", "sent", "partial", "failed", "expired"})
 
 
 @dataclass(frozen=True, slots=True)
 class ExistingReminder:
-    """A stored reminder of one activity, as far as re-planning cares."""
+    """A stored reminder of one day plan, as far as re-planning cares."""
 
     step: str
     status: str  # one of REMINDER_STATUSES (a plain str so database rows pass straight in)
@@ -37,6 +40,7 @@ class ExistingReminder:
     expires_at: datetime
     title: str
     body: str
+    activity_id: int | None = None  # the deciding activity; None when the caller does not track it
 
     def __post_init__(self) -> None:
         if self.status not in REMINDER_STATUSES:
@@ -90,8 +94,10 @@ def _needs_update(reminder: ExistingReminder, step: PlannedStep) -> bool:
         reminder.expires_at, step.expires_at
     )
     if step.status == "skipped":
-        return not same_window
-    return not (same_window and reminder.title == step.title and reminder.body == step.body)
+        # Left to its own expiry when only time has passed; a plan that no longer wants it says so now.
+        return not (same_window and step.closed)
+    same_leader = reminder.activity_id is None or reminder.activity_id == step.activity_id
+    return not (same_window and same_leader and reminder.title == step.title and reminder.body == step.body)
 
 
 def _same_instant(first: datetime, second: datetime) -> bool:

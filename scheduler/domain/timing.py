@@ -14,6 +14,18 @@ Wall-clock rules, as documented for users:
   occurrence.
 - Steps other than "now" never fall inside quiet hours: they move to the end of quiet hours, and their
   usefulness window is cut at the next start of quiet hours so a late delivery cannot wake anyone.
+
+The words must be true when the message arrives ("tonight", "this morning", "now"), so (`schedule`):
+- A wall-clock step arrives, and stays useful, only within the part of the day its time names (night 00–05,
+  morning 05–12, afternoon 12–17, evening 17–24, local): "tonight 20:00" is the evening of the end date,
+  "tomorrow 08:00" a morning.
+- "tonight" that cannot come that evening (an end after ~21:00 with the hour's lead and quiet hours from
+  22:00) is not moved to the next morning: it is missed, and the planner records it as skipped with why.
+- "tomorrow" is the first day after the end date whose chosen time is at least `NEXT_DAY_REST` after the
+  end (and `not_before`, and outside quiet hours within its part of the day): a run ending at 23:00 gets
+  its 08:00 foam roll a day later, never 9 h after the finish.
+- "now" is due at the end, or when the activity is first noticed if that is later; its usefulness is still
+  counted from the end (ice is of little use 3 h after the effort, however late it was noticed).
 """
 
 from __future__ import annotations
@@ -25,6 +37,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 MIN_LEAD = timedelta(hours=1)
+NEXT_DAY_REST = timedelta(hours=10)
+# How many days "tomorrow" may look ahead for a day whose chosen time fits (quiet hours may cover it daily).
+_NEXT_DAY_SEARCH = 7
 
 WhenKind = Literal["now", "tonight", "tomorrow", "after"]
 
@@ -188,3 +203,82 @@ def useful_until(
         return expiry
     quiet_begins = quiet.next_start(scheduled, zone)
     return expiry if quiet_begins is None else min(expiry, quiet_begins)
+
+
+@dataclass(frozen=True, slots=True)
+class DayPart:
+    """A named part of the local day, [start, end) in wall-clock time; end None means midnight."""
+
+    name: str
+    start: time
+    end: time | None
+
+    def contains(self, clock: time) -> bool:
+        return self.start <= clock and (self.end is None or clock < self.end)
+
+    def window(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The UTC instants this part of `day` begins and ends in `zone`."""
+        start = wall_clock_on(day, self.start, zone)
+        if self.end is None:
+            return start, wall_clock_on(day + timedelta(days=1), time(0, 0), zone)
+        return start, wall_clock_on(day, self.end, zone)
+
+
+DAY_PARTS = (
+    DayPart("night", time(0, 0), time(5, 0)),
+    DayPart("morning", time(5, 0), time(12, 0)),
+    DayPart("afternoon", time(12, 0), time(17, 0)),
+    DayPart("evening", time(17, 0), None),
+)
+
+
+def day_part(clock: time) -> DayPart:
+    """The part of the day a wall-clock time belongs to."""
+    return next(part for part in DAY_PARTS if part.contains(clock))
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """When a step is due and until when it is worth sending (UTC); `missed`: why it cannot come at all."""
+
+    due: datetime
+    expires: datetime
+    missed: str | None = None
+
+
+def schedule(
+    when: When,
+    useful_for: timedelta,
+    end: datetime,
+    noticed: datetime,
+    zone: ZoneInfo,
+    quiet: QuietHours,
+) -> Slot:
+    """The slot of a step for an activity that ended at `end` and was first noticed at `noticed`."""
+    end = end.astimezone(UTC)
+    if when.kind == "now":
+        return Slot(max(end, noticed.astimezone(UTC)), end + useful_for)
+    if when.kind == "after":
+        due = scheduled_at(when, end, zone, quiet)
+        return Slot(due, useful_until(when, due, useful_for, zone, quiet))
+    assert when.at is not None
+    part = day_part(when.at)
+    end_day = end.astimezone(zone).date()
+    if when.kind == "tonight":
+        due = scheduled_at(when, end, zone, quiet)
+        window_start, window_end = part.window(end_day, zone)
+        if not window_start <= due < window_end:
+            return Slot(due, due + useful_for, missed=f"the {part.name} of {end_day:%a %d %b} was over")
+        return Slot(due, min(useful_until(when, due, useful_for, zone, quiet), window_end))
+    rest = max(NEXT_DAY_REST, when.not_before or NEXT_DAY_REST)
+    for offset in range(1, _NEXT_DAY_SEARCH + 1):
+        day = end_day + timedelta(days=offset)
+        candidate = wall_clock_on(day, when.at, zone)
+        if candidate < end + rest:
+            continue
+        due = quiet.leave(candidate, zone)
+        window_start, window_end = part.window(day, zone)
+        if window_start <= due < window_end:
+            return Slot(due, min(useful_until(when, due, useful_for, zone, quiet), window_end))
+    due = quiet.leave(wall_clock_on(end_day + timedelta(days=1), when.at, zone), zone)
+    return Slot(due, due + useful_for, missed=f"quiet hours cover the {part.name} of every day")

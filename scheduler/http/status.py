@@ -1,16 +1,19 @@
-"""What GET /status shows: athletes and their state, the next reminders, the last deliveries. Never tokens."""
+"""What GET /status shows: athletes and their state, the next reminders, the last finished ones with where
+each went, the last delivery attempts. Never tokens; destinations only in their privacy form."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler.dispatch.deliveries import destinations_of
 from scheduler.store import models
 
 PENDING_STATUSES = ("planned", "sending")
+FINISHED_STATUSES = ("sent", "partial", "failed", "expired")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -25,6 +28,16 @@ def status_report(session: Session, now: datetime, limit: int = 20) -> dict[str,
         .order_by(models.Reminder.available_at, models.Reminder.id)
         .limit(limit)
     ).all()
+    finished = session.scalars(
+        select(models.Reminder)
+        .where(models.Reminder.status.in_(FINISHED_STATUSES))
+        .order_by(
+            func.coalesce(models.Reminder.sent_at, models.Reminder.updated_at).desc(),
+            models.Reminder.id.desc(),
+        )
+        .limit(limit)
+    ).all()
+    destinations = destinations_of(session, [reminder.id for reminder in finished])
     deliveries = session.execute(
         select(models.Delivery, models.Reminder)
         .join(models.Reminder, models.Reminder.id == models.Delivery.reminder_id)
@@ -58,8 +71,26 @@ def status_report(session: Session, now: datetime, limit: int = 20) -> dict[str,
                 "status": reminder.status,
                 "attempts": reminder.attempts,
                 "title": reminder.title,
+                # Destinations an earlier attempt reached: a retry goes to the others only.
+                "delivered_to": list(reminder.delivered_to or []),
+                "error": reminder.last_error,
             }
             for reminder in upcoming
+        ],
+        "recent_reminders": [
+            {
+                "id": reminder.id,
+                "athlete_id": reminder.athlete_id,
+                "step": reminder.step,
+                "status": reminder.status,
+                "due_at": reminder.due_at.isoformat(),
+                "sent_at": _iso(reminder.sent_at),
+                "attempts": reminder.attempts,
+                "error": reminder.last_error,
+                # Which destinations got it and which did not (with their last error), over every attempt.
+                "destinations": destinations.get(reminder.id, []),
+            }
+            for reminder in finished
         ],
         "recent_deliveries": [
             {

@@ -9,6 +9,11 @@ the requests *within* one send (several recipients of one email URL), and a burs
 bounded by the dispatcher's worker count, well below public services' burst allowances. Plugins without a
 throttle (json://, xml://, form://: self-hosted endpoints) are built once and shared. Measured by
 bench/dispatch_bench.py: 20 reminders due at once reach a local ntfy endpoint in under 0.1 s.
+
+Priorities. apprise has no service-independent priority, but many plugins take a `priority` URL argument.
+An urgent message (protocol tag `urgent`) goes to those at "high" unless the URL chose a priority itself;
+routine messages go at the service's default. Identity. Every result carries a key that is the same on each
+attempt (`destination_keys`), and a message lists the keys that already have it, so a retry skips them.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
 from scheduler.notify.format import Rendering, markdown, plain_text
-from scheduler.notify.port import DestinationResult, Message, SendResult
+from scheduler.notify.port import DestinationResult, Message, SendResult, destination_keys
 
 log = logging.getLogger("scheduler.notify")
 
@@ -36,6 +41,22 @@ MAX_SHARED_INSTANCES = 256  # athletes' own URLs included; beyond this, instance
 ALWAYS_TAG = "always"  # apprise's reserved tag: such a destination gets every message
 _URL_PARTS = re.compile(r"[/:@?&=#,;+\s]+")
 _RICH_FORMATS = (apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML)
+# The plugins whose `priority` URL argument takes the word "high" (apprise has no service-independent
+# priority): an urgent step goes out at that level; dapnet's only step up is "emergency", and the rest have no
+# priority, so they send as configured.
+HIGH_PRIORITY = {
+    plugin: "high"
+    for plugin in (
+        "NotifyNtfy",
+        "NotifyPushover",
+        "NotifyGotify",
+        "NotifyProwl",
+        "NotifyJoin",
+        "NotifyGrowl",
+        "NotifyOpsgenie",
+        "NotifyPushSafer",
+    )
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,20 +119,31 @@ class AppriseNotifier:
     def destinations(self, athlete_urls: Sequence[str] = ()) -> list[str]:
         """The privacy form of every destination a send would consider (before routing by tags)."""
         found, invalid = self._load(athlete_urls)
-        return [r.destination for r in invalid] + [d.service.url(privacy=True) for d in found]
+        return [r.destination for r in invalid] + [d.public for d in found]
 
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
         found, invalid = self._load(athlete_urls)
+        # Keys over every destination in configured order, before routing: the same on each attempt.
+        keys = destination_keys([r.destination for r in invalid] + [d.public for d in found])
+        invalid_keys, found_keys = keys[: len(invalid)], keys[len(invalid) :]
         decision = route([d.tags for d in found], message.tags)
         if decision.fallback:
             log.warning("%r (tags %s): %s", message.title, ",".join(message.tags), decision.fallback)
-        chosen = [found[i] for i in decision.chosen]
-        rich = [d.service for d in chosen if d.rich]
-        plain = [d.service for d in chosen if not d.rich]
+        chosen = [
+            _Target.of(self._prioritised(found[i], message), found[i], found_keys[i])
+            for i in decision.chosen
+            if found_keys[i] not in message.delivered
+        ]
+        rich = [target for target in chosen if target.destination.rich]
+        plain = [target for target in chosen if not target.destination.rich]
         batches = [
             (group, render(message)) for group, render in ((rich, markdown), (plain, plain_text)) if group
         ]
-        results = list(invalid)
+        results = [
+            DestinationResult(r.destination, r.ok, r.error, key)
+            for r, key in zip(invalid, invalid_keys, strict=True)
+            if key not in message.delivered
+        ]
         if len(batches) == 1:
             results += self._notify(*batches[0])
         elif batches:
@@ -126,6 +158,21 @@ class AppriseNotifier:
             else:
                 log.warning("%r not delivered to %s: %s", message.title, result.destination, result.error)
         return outcome
+
+    def _prioritised(self, destination: _Destination, message: Message) -> _Destination:
+        """The destination as it sends `message`: an urgent one at high priority where the service has one.
+
+        A priority the URL sets itself is kept: the user chose it. The instance is a new one, built from the
+        full URL with `priority=high`, so a shared instance is never changed under another thread.
+        """
+        level = HIGH_PRIORITY.get(type(destination.service).__name__)
+        if not message.urgent or level is None or not _at_default_priority(destination.service):
+            return destination
+        full = destination.service.url(privacy=False)
+        boosted = apprise.Apprise.instantiate(_with_query(full, priority=level), asset=self._asset)
+        if boosted is None:  # not for a URL apprise built itself; if it were, send as configured
+            return destination
+        return _Destination(boosted, destination.tags, destination.rich, destination.public)
 
     def _load(self, athlete_urls: Sequence[str]) -> tuple[list[_Destination], list[DestinationResult]]:
         """The destinations of one send: the athlete's own URLs, else the defaults and the config file."""
@@ -166,29 +213,35 @@ class AppriseNotifier:
                     self._unthrottled[url] = destination
         return destination
 
-    def _notify(self, services: Sequence[Any], rendering: Rendering) -> list[DestinationResult]:
+    def _notify(self, targets: Sequence[_Target], rendering: Rendering) -> list[DestinationResult]:
         # One apprise object per thread, refilled for each send: building one reads locale files every time.
         bundle: Any = getattr(self._per_thread, "bundle", None)
         if bundle is None:
             bundle = self._per_thread.bundle = apprise.Apprise(asset=self._asset)
         bundle.clear()
-        bundle.add(list(services))
+        bundle.add([target.destination.service for target in targets])
+        # apprise names each outcome by the privacy URL of the instance it sent with; map that back to the
+        # destination (in order, for destinations whose privacy forms are the same).
+        waiting = [(target.sent_as, target) for target in targets]
         try:
             with bundle.notify(
                 body=rendering.body,
                 title=rendering.title,
                 body_format=apprise.NotifyFormat(rendering.body_format),
             ) as outcome:
-                results = [
-                    DestinationResult(
-                        destination=service_result.url,
-                        ok=bool(service_result),
-                        error=None
-                        if service_result
-                        else _error_text(service_result, _secrets(service_result.url, services)),
+                results = []
+                for service_result in outcome:
+                    target = _take(waiting, service_result.url)
+                    results.append(
+                        DestinationResult(
+                            destination=target.public,
+                            ok=bool(service_result),
+                            error=None
+                            if service_result
+                            else _error_text(service_result, _secret_parts(target.destination.service)),
+                            key=target.key,
+                        )
                     )
-                    for service_result in outcome
-                ]
                 if not results:
                     # apprise refused the message itself (no service ran): report it on every destination.
                     reason = (
@@ -197,9 +250,12 @@ class AppriseNotifier:
                     )
                     results = [
                         DestinationResult(
-                            service.url(privacy=True), False, _scrub(reason, _secret_parts(service))
+                            target.public,
+                            False,
+                            _scrub(reason, _secret_parts(target.destination.service)),
+                            target.key,
                         )
-                        for service in services
+                        for target in targets
                     ]
         finally:
             bundle.clear()  # hold no plugin instance between sends
@@ -211,10 +267,44 @@ class _Destination:
     service: Any  # an apprise plugin instance
     tags: frozenset[str]
     rich: bool  # shows Markdown or HTML (its own preferred format, e.g. a `?format=` override)
+    public: str  # its privacy URL as configured (a priority set for one message does not change it)
 
     @classmethod
     def of(cls, service: Any) -> _Destination:
-        return cls(service, _tag_names(service), service.resolve_format(None) in _RICH_FORMATS)
+        rich = service.resolve_format(None) in _RICH_FORMATS
+        return cls(service, _tag_names(service), rich, service.url(privacy=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A destination chosen for one send: the instance to send with, its key and its privacy URL."""
+
+    destination: _Destination
+    key: str
+    public: str  # as configured
+    sent_as: str  # the privacy URL of the instance sent with (with a priority apprise shows, if raised)
+
+    @classmethod
+    def of(cls, sending: _Destination, configured: _Destination, key: str) -> _Target:
+        sent_as = configured.public if sending is configured else sending.service.url(privacy=True)
+        return cls(sending, key, configured.public, sent_as)
+
+
+def _take(waiting: list[tuple[str, _Target]], url: str) -> _Target:
+    """The first destination not reported yet that sent as `url` (a crashed plugin may report none)."""
+    index = next((i for i, (sent_as, _) in enumerate(waiting) if sent_as == url), 0)
+    return waiting.pop(index)[1]
+
+
+def _at_default_priority(service: Any) -> bool:
+    declared = getattr(type(service), "template_args", {}).get("priority", {})
+    return "default" in declared and getattr(service, "priority", None) == declared["default"]
+
+
+def _with_query(url: str, **arguments: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in arguments]
+    return urlunsplit(parts._replace(query=urlencode(query + list(arguments.items()))))
 
 
 def _tag_names(service: Any) -> frozenset[str]:
@@ -232,15 +322,6 @@ def _error_text(service_result: Any, secrets: Iterable[str]) -> str:
 def _last_problem(entries: Iterable[Any]) -> str | None:
     problems = [entry.message for entry in entries if entry.level in ("WARNING", "ERROR", "CRITICAL")]
     return problems[-1] if problems else None
-
-
-def _secrets(public_url: str, services: Sequence[Any]) -> frozenset[str]:
-    # Only computed for a failed destination: an error message may quote parts of its full URL.
-    parts: frozenset[str] = frozenset()
-    for service in services:
-        if service.url(privacy=True) == public_url:
-            parts |= _secret_parts(service)
-    return parts
 
 
 def _secret_parts(service: Any) -> frozenset[str]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from scheduler.notify.port import DestinationResult, Message, SendResult
+from scheduler.notify.port import DestinationResult, Message, SendResult, destination_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +18,9 @@ class SentMessage:
 class MemoryNotifier:
     """Implements `Notifier`. Every destination "receives" the message unless a failure is scripted.
 
-    `fail(times=n)` makes the next n sends fail on every destination; `fail()` fails until `recover()`;
-    `raise_next(exc)` makes the next send raise, as a buggy adapter would. Thread-safe.
+    `fail(times=n)` makes the next n sends fail on every destination (or only on `only`); `fail()` fails until
+    `recover()`; `raise_next(exc)` makes the next send raise, as a buggy adapter would. Destinations in the
+    message's `delivered` are left out, as the apprise notifier does. Thread-safe.
     """
 
     def __init__(self, destinations: Sequence[str] = ("memory://default",)) -> None:
@@ -28,13 +29,17 @@ class MemoryNotifier:
         self._sent: list[SentMessage] = []
         self._attempts = 0
         self._failures_left: int | None = 0  # None: fail until recover()
+        self._failing: frozenset[str] | None = None  # None: every destination
         self._error = "simulated failure"
         self._raise: Exception | None = None
 
-    def fail(self, times: int | None = None, error: str = "simulated failure") -> None:
+    def fail(
+        self, times: int | None = None, error: str = "simulated failure", only: Collection[str] | None = None
+    ) -> None:
         with self._lock:
             self._failures_left = times
             self._error = error
+            self._failing = None if only is None else frozenset(only)
 
     def recover(self) -> None:
         with self._lock:
@@ -46,7 +51,7 @@ class MemoryNotifier:
 
     @property
     def sent(self) -> list[SentMessage]:
-        """Messages delivered (failed attempts are not in it), in the order they were sent."""
+        """Messages delivered to at least one destination, in the order they were sent, with where to."""
         with self._lock:
             return list(self._sent)
 
@@ -61,16 +66,27 @@ class MemoryNotifier:
             return self._attempts
 
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
-        destinations = tuple(athlete_urls) or self._defaults
+        given = tuple(athlete_urls) or self._defaults
+        chosen = [
+            (url, key)
+            for url, key in zip(given, destination_keys(given), strict=True)
+            if key not in message.delivered
+        ]
         with self._lock:
             self._attempts += 1
             if self._raise is not None:
                 exc, self._raise = self._raise, None
                 raise exc
             failing = self._failures_left is None or self._failures_left > 0
-            if failing:
-                if self._failures_left is not None:
-                    self._failures_left -= 1
-                return SendResult(tuple(DestinationResult(d, False, self._error) for d in destinations))
-            self._sent.append(SentMessage(message, destinations))
-        return SendResult(tuple(DestinationResult(d, True) for d in destinations))
+            if failing and self._failures_left is not None:
+                self._failures_left -= 1
+            results = tuple(
+                DestinationResult(url, False, self._error, key)
+                if failing and (self._failing is None or url in self._failing)
+                else DestinationResult(url, True, None, key)
+                for url, key in chosen
+            )
+            reached = tuple(r.destination for r in results if r.ok)
+            if reached:
+                self._sent.append(SentMessage(message, reached))
+        return SendResult(results)

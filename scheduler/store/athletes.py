@@ -20,7 +20,7 @@ from scheduler.strava.port import TokenGrant
 ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
 DEAUTHORIZED = "deauthorized"
-# A deauthorization announced by a webhook and not yet confirmed with Strava: nothing is sent, nothing deleted.
+# A deauthorization announced by a webhook, not yet confirmed by Strava: nothing sent, nothing deleted.
 SUSPENDED = "suspended"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -19,9 +19,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from scheduler.store.sealed import SealedJSON, SealedString
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -67,9 +70,9 @@ class Athlete(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Strava id
     name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str | None] = mapped_column(String(64))
-    # Tokens live here because a rotated refresh token must survive a restart; never logged.
-    access_token: Mapped[str | None] = mapped_column(String(200))
-    refresh_token: Mapped[str | None] = mapped_column(String(200))
+    # Tokens live here because a rotated refresh token must survive a restart; never logged, sealed at rest.
+    access_token: Mapped[str | None] = mapped_column(SealedString())
+    refresh_token: Mapped[str | None] = mapped_column(SealedString())
     token_expires_at: Mapped[datetime | None]
     scope: Mapped[str] = mapped_column(String(200), default="")
     max_hr: Mapped[int | None] = mapped_column(Integer)
@@ -78,7 +81,7 @@ class Athlete(Base):
     equipment: Mapped[list[Any] | None]  # None: not told, assumed to own every tool
     quiet_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM"
     quiet_end: Mapped[str | None] = mapped_column(String(5))
-    notify_urls: Mapped[list[Any]] = mapped_column(default=list)
+    notify_urls: Mapped[list[Any]] = mapped_column(SealedJSON(), default=list)  # may hold passwords: sealed
     state: Mapped[str] = mapped_column(String(20), default="active")  # active, needs_reauth, deauthorized
     last_sync_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -121,11 +124,15 @@ class Activity(Base):
 
 
 class Reminder(Base):
-    """The outbox: one row per (activity, step); dispatch claims due rows with a lease."""
+    """The outbox: one row per (athlete, local day, step); dispatch claims due rows with a lease.
+
+    `activity_id` is the activity that decides the day's plan (its hardest effort). `local_day` is NULL only
+    on rows a day plan merged away when the key moved from (activity, step) (migration 0005).
+    """
 
     __tablename__ = "reminders"
     __table_args__ = (
-        UniqueConstraint("activity_id", "step"),
+        UniqueConstraint("athlete_id", "local_day", "step"),
         Index("ix_reminders_status_available", "status", "available_at"),
     )
 
@@ -133,6 +140,7 @@ class Reminder(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
     step: Mapped[str] = mapped_column(String(40))
+    local_day: Mapped[date | None]
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     # When the row may next be claimed: due_at at first, later the retry time after a failure.
@@ -145,6 +153,9 @@ class Reminder(Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     tags: Mapped[list[Any]] = mapped_column(default=list)
+    # Keys of the destinations an earlier attempt reached (NULL: none yet). A retry goes only to the others;
+    # a row that ends with some still missing is `partial`. Keys are privacy URLs (scheduler.notify.port).
+    delivered_to: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -162,7 +173,8 @@ class Delivery(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime]
     ok: Mapped[bool] = mapped_column(Boolean)
-    # [{"destination": privacy URL, "ok": bool, "error": str | None}, ...]
+    # [{"destination": privacy URL, "ok": bool, "error": str | None, "key"?: str}, ...] for the destinations
+    # this attempt tried (a retry leaves out those already reached); "key" only where it is not "destination".
     results: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -178,8 +190,13 @@ class WebhookEvent(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # Strava reads made for it
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Its own failure accounting: unexpected errors counted, retried after `retry_at`, then parked (processed,
+    # with the error kept) so one poison event never holds up the queue.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None]
+    parked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AppState(Base):

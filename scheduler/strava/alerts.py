@@ -45,7 +45,7 @@ def needs_reauth(name: str, athlete_id: int, reason: str) -> Problem:
     )
 
 
-def app_inactive(retry_hours: float) -> Problem:
+def app_inactive(probe_minutes: float) -> Problem:
     return Problem(
         APP_INACTIVE,
         Message(
@@ -54,7 +54,8 @@ def app_inactive(retry_hours: float) -> Problem:
                 'Strava answers every request with 403 "Application Inactive": the Strava account '
                 "that owns the API application needs an active Strava subscription. Log in with that "
                 "account, subscribe, then reactivate the application at https://www.strava.com/settings/api. "
-                f"The scheduler tries again every {retry_hours:g} hours; you will not be told again."
+                f"The scheduler checks again every {probe_minutes:g} minutes with one request and resumes "
+                "by itself as soon as Strava answers; you will not be told again."
             ),
             tags=("urgent",),
         ),
@@ -68,6 +69,8 @@ def alert_once(
     with transaction(sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
         if athlete is None or athlete.alerted_problem == problem.key:
+            return False
+        if athlete.state == athlete_store.SUSPENDED:  # they may have revoked the app: send them nothing
             return False
         athlete_store.mark_alerted(athlete, problem.key, now)
         urls = [str(url) for url in athlete.notify_urls or []]

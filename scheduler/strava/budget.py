@@ -5,14 +5,18 @@ resetting at UTC midnight, for all requests ("overall") and for reads. Every res
 we keep the latest ones in `AppState` so all instances see them. Work stops while a window is spent down to
 its reserve (the reserve is left for interactive commands) or after a 429, and resumes at the window reset:
 callers defer the work (`Athlete.defer_until`), nothing ever sleeps here.
+
+Webhook-driven reads have their own share: anyone can POST an event, so at most `WEBHOOK_SHARE` of each
+window's usable budget goes to them, counted here per window before each such read, and polling keeps the
+rest whatever arrives at the webhook.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +26,8 @@ from scheduler.strava.port import RateMeter, RateUsage
 
 STATE_KEY = "strava.rate_budget"
 QUARTER = timedelta(minutes=15)
+# The most of each window's usable budget that webhook-driven reads may take.
+WEBHOOK_SHARE = 0.25
 
 
 # -- window arithmetic (pure) -----------------------------------------------------------------------------
@@ -125,6 +131,55 @@ def parse_rate_headers(headers: Mapping[str, str], observed_at: datetime) -> Rat
     return RateUsage(observed_at=observed_at, overall=overall, read=read)
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookReads:
+    """Webhook-driven reads counted in the 15-minute window starting at `quarter` and on UTC day `day`."""
+
+    quarter: datetime
+    short: int
+    day: date
+    daily: int
+
+    def at(self, now: datetime) -> WebhookReads:
+        """The counts as they stand at `now`: a window that reset since counts from zero."""
+        quarter, day = quarter_start(now), now.astimezone(UTC).date()
+        return WebhookReads(
+            quarter,
+            self.short if quarter == self.quarter else 0,
+            day,
+            self.daily if day == self.day else 0,
+        )
+
+
+def one_more_read(reads: WebhookReads | None, now: datetime) -> WebhookReads:
+    """`reads` with one more webhook-driven read made at `now`."""
+    current = reads.at(now) if reads else WebhookReads(quarter_start(now), 0, now.astimezone(UTC).date(), 0)
+    return replace(current, short=current.short + 1, daily=current.daily + 1)
+
+
+def webhook_allowance(limit: int, reserve: float, share: float = WEBHOOK_SHARE) -> int:
+    """How many webhook-driven reads one window allows: `share` of its usable budget (at least 1)."""
+    return max(1, math.floor(usable(limit, reserve) * share))
+
+
+def webhook_share_until(
+    usage: RateUsage | None, reads: WebhookReads | None, now: datetime, reserve: float, share: float
+) -> datetime | None:
+    """None while a webhook-driven read may go out; else when its share of a window resets."""
+    if usage is None or reads is None:
+        return None  # no limits known yet, or nothing counted: the first response tells the limits
+    current = reads.at(now)
+    until: datetime | None = None
+    for meter in (usage.overall, usage.read):
+        if meter is None:
+            continue
+        if current.daily >= webhook_allowance(meter.daily_limit, reserve, share):
+            until = max(until or now, next_midnight(now))
+        elif current.short >= webhook_allowance(meter.short_limit, reserve, share):
+            until = max(until or now, next_quarter(now))
+    return until
+
+
 # -- the shared state (AppState) --------------------------------------------------------------------------
 
 
@@ -132,10 +187,25 @@ def parse_rate_headers(headers: Mapping[str, str], observed_at: datetime) -> Rat
 class BudgetState:
     usage: RateUsage | None = None
     blocked_until: datetime | None = None  # set by a 429
+    webhook: WebhookReads | None = None
 
     def wait_until(self, now: datetime, reserve: float) -> datetime | None:
         """None when a request may go out now; else when to try again."""
         candidates = [t for t in (self.blocked_until, spent_until(self.usage, now, reserve)) if t and t > now]
+        return max(candidates) if candidates else None
+
+    def webhook_wait_until(
+        self, now: datetime, reserve: float, share: float = WEBHOOK_SHARE
+    ) -> datetime | None:
+        """None when a webhook-driven read may go out now: the whole budget and the webhook share allow it."""
+        candidates = [
+            t
+            for t in (
+                self.wait_until(now, reserve),
+                webhook_share_until(self.usage, self.webhook, now, reserve, share),
+            )
+            if t and t > now
+        ]
         return max(candidates) if candidates else None
 
 
@@ -165,6 +235,28 @@ def _instant(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _webhook_json(reads: WebhookReads | None) -> dict[str, Any] | None:
+    if reads is None:
+        return None
+    return {
+        "quarter": reads.quarter.isoformat(),
+        "short": reads.short,
+        "day": reads.day.isoformat(),
+        "daily": reads.daily,
+    }
+
+
+def _webhook_from(value: Any) -> WebhookReads | None:
+    if not isinstance(value, dict):
+        return None
+    return WebhookReads(
+        datetime.fromisoformat(value["quarter"]),
+        int(value["short"]),
+        date.fromisoformat(value["day"]),
+        int(value["daily"]),
+    )
+
+
 def to_json(state: BudgetState) -> dict[str, Any]:
     usage = state.usage
     return {
@@ -172,6 +264,7 @@ def to_json(state: BudgetState) -> dict[str, Any]:
         "overall": _meter_json(usage.overall) if usage else None,
         "read": _meter_json(usage.read) if usage else None,
         "blocked_until": state.blocked_until.isoformat() if state.blocked_until else None,
+        "webhook": _webhook_json(state.webhook),
     }
 
 
@@ -182,7 +275,11 @@ def from_json(value: Mapping[str, Any]) -> BudgetState:
         if observed_at
         else None
     )
-    return BudgetState(usage=usage, blocked_until=_instant(value.get("blocked_until")))
+    return BudgetState(
+        usage=usage,
+        blocked_until=_instant(value.get("blocked_until")),
+        webhook=_webhook_from(value.get("webhook")),
+    )
 
 
 def load(session: Session) -> BudgetState:
@@ -201,7 +298,7 @@ def record(session: Session, usage: RateUsage | None, now: datetime) -> BudgetSt
         return load(session)
     row = _locked_row(session, now)
     state = from_json(row.value)
-    new = BudgetState(merge_usage(state.usage, usage), state.blocked_until)
+    new = replace(state, usage=merge_usage(state.usage, usage))
     row.value = to_json(new)
     row.updated_at = now
     return new
@@ -213,7 +310,26 @@ def block(session: Session, until: datetime, usage: RateUsage | None, now: datet
     state = from_json(row.value)
     merged = merge_usage(state.usage, usage) if usage else state.usage
     blocked = max(until, state.blocked_until) if state.blocked_until and state.blocked_until > now else until
-    new = BudgetState(merged, blocked)
+    new = replace(state, usage=merged, blocked_until=blocked)
     row.value = to_json(new)
     row.updated_at = now
     return new
+
+
+def take_webhook_read(
+    session: Session, now: datetime, reserve: float, share: float = WEBHOOK_SHARE
+) -> tuple[datetime, bool] | None:
+    """Count one webhook-driven read about to go out, under the budget row's lock so instances cannot both
+    take the last one. None when it may go out; else (when to try again, whether the whole budget is spent
+    rather than only the webhook share) and nothing is counted."""
+    row = _locked_row(session, now)
+    state = from_json(row.value)
+    spent = state.wait_until(now, reserve)
+    if spent is not None:
+        return spent, True
+    share_spent = webhook_share_until(state.usage, state.webhook, now, reserve, share)
+    if share_spent is not None:
+        return share_spent, False
+    row.value = to_json(replace(state, webhook=one_more_read(state.webhook, now)))
+    row.updated_at = now
+    return None

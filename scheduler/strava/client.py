@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler.clock import Clock, utc_now
+from scheduler.metrics import STRAVA_REQUESTS
 from scheduler.settings import StravaSettings
 from scheduler.strava import budget
 from scheduler.strava.port import (
@@ -156,11 +157,14 @@ class StravaClient:
             )
         return self._config.client_id, self._config.client_secret.get_secret_value()
 
-    def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run one stravalib call, turning its exceptions (and requests') into ours."""
+    def _call(self, what: str, call: Any, *args: Any, driver: str = "poll", **kwargs: Any) -> Any:
+        """Run one stravalib call, turning its exceptions (and requests') into ours. `driver` labels it in
+        the metrics: "token" (OAuth), "webhook" (the push subscription) or "poll" (athlete and activity reads,
+        webhook-announced ones included: the client cannot tell them apart)."""
         import requests
         from stravalib import exc
 
+        STRAVA_REQUESTS.labels(driver=driver).inc()
         try:
             return call(*args, **kwargs)
         except exc.ApplicationInactive as error:
@@ -228,6 +232,7 @@ class StravaClient:
             f"{STRAVA_ORIGIN}/oauth/token",
             data={"client_id": client_id, "client_secret": secret, **grant},
             method="POST",
+            driver="token",
         )
         return self._grant(response)
 
@@ -266,6 +271,7 @@ class StravaClient:
                 "callback_url": callback_url,
                 "verify_token": verify_token,
             },
+            driver="webhook",
         )
         if not isinstance(result, dict) or not isinstance(result.get("id"), int):
             raise StravaError("push subscription: answer without an id")
@@ -280,6 +286,7 @@ class StravaClient:
             "/push_subscriptions",
             client_id=client_id,
             client_secret=secret,
+            driver="webhook",
         )
         if not isinstance(result, list):
             raise StravaError("push subscriptions: not a JSON array")
@@ -293,6 +300,7 @@ class StravaClient:
             "/push_subscriptions/{id}",
             id=subscription_id,
             data={"client_id": client_id, "client_secret": secret},
+            driver="webhook",
         )
 
 

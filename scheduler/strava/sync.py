@@ -39,6 +39,7 @@ from scheduler.clock import Clock, utc_now
 from scheduler.domain.activity import parse_timezone
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_activity, ingest_history
+from scheduler.metrics import POLL_FAILURES
 from scheduler.notify.port import Notifier
 from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
@@ -62,7 +63,9 @@ from scheduler.strava.port import (
 log = logging.getLogger(__name__)
 
 PER_PAGE = 200  # Strava's maximum: one read covers a typical athlete's whole window
-INACTIVE_RETRY = timedelta(hours=6)
+# While Strava answers 403 Application Inactive, each athlete's poll is retried this often: its first call
+# fails at once (one request), and the first that answers is an ordinary poll, so nothing waits longer.
+INACTIVE_PROBE = timedelta(minutes=15)
 # A detail Strava keeps answering "still processing" (resource_state -1) for this long is given up.
 PENDING_DETAIL_TTL = timedelta(days=1)
 # Vanished activities are confirmed one read each; more than this in one poll smells of a Strava hiccup.
@@ -254,6 +257,7 @@ class Poller:
             access = AthleteAccess(self.sessions, self.port_factory, self.clock, athlete_id, self.reserve)
             self._poll(access, state, report, scan=scan, backfill_days=backfill_days, progress=progress)
         except (tokens.ReauthNeeded, StravaError, BudgetSpent) as error:
+            POLL_FAILURES.labels(athlete=str(athlete_id)).inc()
             report.outcome, report.deferred_until, report.message = self.handle_failure(athlete_id, error)
         finally:
             if access is not None:
@@ -276,9 +280,9 @@ class Poller:
             log.warning("athlete %s: %s; Strava work resumes at %s", athlete_id, error, until.isoformat())
             return "deferred", until, str(error)
         if isinstance(error, ApplicationInactive):
-            until = self.clock() + INACTIVE_RETRY
+            until = self.clock() + INACTIVE_PROBE
             self._defer(athlete_id, until, str(error))
-            problem = alerts.app_inactive(INACTIVE_RETRY.total_seconds() / 3600)
+            problem = alerts.app_inactive(INACTIVE_PROBE.total_seconds() / 60)
             if alerts.alert_once(self.sessions, self.notifier, athlete_id, problem, self.clock()):
                 log.error("Strava answers 403 Application Inactive: %s", problem.message.body)
             else:
@@ -464,7 +468,7 @@ class Poller:
         with transaction(self.sessions) as session:
             row, state = poll_state.locked_state(session, access.athlete_id, now)
             if detail is None:
-                delete_activity(session, activity_id, now)
+                delete_activity(session, activity_id, now, self.ingest_config)
                 report.deleted.append(activity_id)
             elif detail.get("resource_state") == -1:
                 first = state.pending_details.get(activity_id, now)

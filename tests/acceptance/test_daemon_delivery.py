@@ -208,7 +208,8 @@ def test_two_daemons_on_one_postgresql_send_each_reminder_once(
     steps = {f"step_{n:02d}": due + timedelta(milliseconds=50 * n) for n in range(12)}
     seed(sessions, steps)
 
-    env = env_for(inbox, RECOVERY_DATABASE_URL=pg_url)
+    # Instances on one database share one secret key (each data dir would otherwise make its own).
+    env = env_for(inbox, RECOVERY_DATABASE_URL=pg_url, RECOVERY_SECRET_KEY_FILE=str(tmp_path / "secret.key"))
     first = daemon(env, data_dir=tmp_path / "one")
     second = daemon(env, data_dir=tmp_path / "two")
     wait_until(lambda: len(inbox.messages()) >= len(steps), 15, "every reminder at the receiver")

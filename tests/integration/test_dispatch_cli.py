@@ -148,7 +148,7 @@ def test_history_shows_sent_and_expired_with_destinations_and_errors(outbox, tmp
     assert (sent["status"], sent["attempts"], sent["error"]) == ("sent", 1, None)
     assert sent["sent_at"] == "2026-05-03T10:00:00-04:00"
     assert sent["results"] == [
-        {"destination": "json://coach:****@push.example/hook", "ok": True, "error": None}
+        {"destination": "json://coach:****@push.example/hook", "ok": True, "error": None, "attempts": 1}
     ]
     stale = rows[outbox["stale"]]
     assert (stale["status"], stale["sent_at"], stale["error"]) == (

@@ -13,7 +13,7 @@ from scheduler.dispatch.backoff import Backoff
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import DispatchSettings
-from scheduler.store import models
+from scheduler.store import athletes, models
 from scheduler.store.db import transaction
 from tests.doubles.outbox_seed import (
     FakeClock,
@@ -106,6 +106,100 @@ def test_a_reminder_past_its_window_expires_and_is_never_sent(seeded, notifier, 
     row = reminder(seeded, rid)
     assert row.status == "expired"
     assert row.last_error == "its window closed before it could be sent"
+
+
+def set_state(sessions: sessionmaker[Session], athlete_id: int, state: str) -> None:
+    with transaction(sessions) as session:
+        session.execute(update(models.Athlete).where(models.Athlete.id == athlete_id).values(state=state))
+
+
+def test_a_suspended_athletes_reminders_wait_and_go_out_once_they_are_active_again(
+    seeded, notifier, clock
+) -> None:
+    add_athlete(seeded, T0, athlete_id=2)
+    add_activity(seeded, T0, activity_id=200, athlete_id=2)
+    [waiting] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(minutes=1))
+    [other] = add_reminders(seeded, T0, 1, activity_id=200, athlete_id=2, title="Refuel #{n}")
+    set_state(seeded, 1, athletes.SUSPENDED)
+    dispatcher = make(seeded, notifier, clock)
+
+    report = dispatcher.run_once()
+    clock.advance(minutes=30)
+    later = dispatcher.run_once()
+
+    assert (report.claimed, report.sent, later.claimed, later.expired) == (1, 1, 0, 0)
+    assert [m.title for m in notifier.messages] == ["Refuel #0"]  # the other athlete is not held up
+    row = reminder(seeded, waiting)
+    assert (row.status, row.attempts, row.last_error) == ("planned", 0, None)
+    assert reminder(seeded, other).status == "sent"
+    assert dispatcher.next_due_at() is None  # nothing for the wake-up to spin on meanwhile
+
+    set_state(seeded, 1, athletes.ACTIVE)
+    assert dispatcher.next_due_at() == row.available_at
+    assert dispatcher.run_once().sent == 1
+    assert reminder(seeded, waiting).status == "sent"
+
+
+def test_a_suspended_athletes_reminder_still_expires_at_its_own_expiry_only(seeded, notifier, clock) -> None:
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100, useful_for=timedelta(hours=3))
+    set_state(seeded, 1, athletes.SUSPENDED)
+    dispatcher = make(seeded, notifier, clock)
+
+    clock.set(T0 + timedelta(hours=2, minutes=59))
+    assert dispatcher.run_once().expired == 0
+    assert reminder(seeded, rid).status == "planned"
+    clock.set(T0 + timedelta(hours=3))
+    assert dispatcher.run_once().expired == 1
+    assert reminder(seeded, rid).status == "expired"
+    assert notifier.attempts == 0
+
+
+def test_a_retry_goes_only_to_the_destinations_that_failed(seeded, clock) -> None:
+    notifier = MemoryNotifier(["memory://phone", "memory://mail"])
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+    dispatcher = make(seeded, notifier, clock)
+    notifier.fail(times=1, error="mail server down", only=["memory://mail"])
+
+    first = dispatcher.run_once()
+    clock.set(dispatcher.next_due_at())  # type: ignore[arg-type]
+    second = dispatcher.run_once()
+
+    assert (first.retrying, second.sent) == (1, 1)
+    assert [entry.destinations for entry in notifier.sent] == [("memory://phone",), ("memory://mail",)]
+    row = reminder(seeded, rid)
+    assert (row.status, row.attempts, row.delivered_to) == ("sent", 2, ["memory://phone"])
+
+
+def test_some_destinations_never_reached_ends_partial_listing_them(seeded, clock) -> None:
+    notifier = MemoryNotifier(["memory://phone", "memory://mail"])
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100)
+    dispatcher = make(seeded, notifier, clock, max_attempts=2)
+    notifier.fail(error="mail server down", only=["memory://mail"])
+
+    first = dispatcher.run_once()
+    clock.set(dispatcher.next_due_at())  # type: ignore[arg-type]
+    last = dispatcher.run_once()
+
+    assert (first.retrying, last.partial, last.failed) == (1, 1, 0)
+    assert [entry.destinations for entry in notifier.sent] == [("memory://phone",)]
+    row = reminder(seeded, rid)
+    assert row.status == "partial"
+    assert row.last_error == "memory://mail: mail server down; gave up after 2 attempts"
+
+
+def test_a_partly_delivered_reminder_whose_window_closes_is_partial_not_expired(seeded, clock) -> None:
+    notifier = MemoryNotifier(["memory://phone", "memory://mail"])
+    [rid] = add_reminders(seeded, T0, 1, activity_id=100, useful_for=timedelta(minutes=10))
+    dispatcher = make(seeded, notifier, clock, max_attempts=5)
+    notifier.fail(error="mail server down", only=["memory://mail"])
+    dispatcher.run_once()  # phone has it; mail is retried in 30 s
+
+    clock.set(T0 + timedelta(minutes=10))
+    report = dispatcher.run_once()
+
+    assert report.expired == 1
+    row = reminder(seeded, rid)
+    assert (row.status, row.last_error) == ("partial", "memory://mail: mail server down")
 
 
 def test_failures_back_off_exponentially_then_succeed(seeded, notifier, clock) -> None:

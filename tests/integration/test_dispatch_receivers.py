@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.dispatch.backoff import Backoff
 from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.metrics import REGISTRY
 from scheduler.notify.apprise_notifier import AppriseNotifier
 from scheduler.settings import DispatchSettings
 from tests.doubles.outbox_seed import (
@@ -112,3 +113,30 @@ def test_the_athletes_own_email_address_gets_the_reminder(sessions: sessionmaker
     assert mail.rcpt_tos == ("ada@example.com",)
     assert mail.subject == "Ice now — Harbourfront 10K #0"
     assert "<strong>Why:</strong> Harbourfront 10K was classed as race." in mail.text("html")
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_attempts_failures_and_lateness_are_counted_per_service(seeded, http: HttpReceiver) -> None:
+    add_reminders(seeded, T0, 2, activity_id=100, due_at=T0 - timedelta(seconds=4))
+    clock = FakeClock(T0)
+    settings = DispatchSettings(lease_seconds=60, max_attempts=1, batch_size=10, workers=2)
+    notifier = AppriseNotifier([f"json://{http.host_port}/inbox", f"json://{http.host_port}/other"])
+    sender = Dispatcher(seeded, notifier, settings, "test", clock, backoff=Backoff(jitter=0))
+    before = {
+        "attempts": metric("recovery_delivery_attempts_total", service="json"),
+        "failures": metric("recovery_delivery_failures_total", service="json"),
+        "late": metric("recovery_reminder_lateness_seconds_count"),
+        "late_sum": metric("recovery_reminder_lateness_seconds_sum"),
+    }
+    http.fail_next(1)  # one of the four sends fails: that reminder ends partial, the other is sent
+
+    report = sender.run_once()
+
+    assert (report.sent, report.partial) == (1, 1)
+    assert metric("recovery_delivery_attempts_total", service="json") - before["attempts"] == 4
+    assert metric("recovery_delivery_failures_total", service="json") - before["failures"] == 1
+    assert metric("recovery_reminder_lateness_seconds_count") - before["late"] == 1
+    assert metric("recovery_reminder_lateness_seconds_sum") - before["late_sum"] == pytest.approx(4.0)

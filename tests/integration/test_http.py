@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -56,7 +58,7 @@ class Fakes:
 
     def endpoints(self) -> Endpoints:
         return Endpoints(
-            health=lambda: (self.healthy, {"status": "ok" if self.healthy else "unhealthy"}),
+            health=lambda detailed: (self.healthy, {"status": "ok" if self.healthy else "unhealthy"}),
             status=lambda: {"athletes": [{"id": 7, "state": "active"}]},
             webhook=self.webhook,
         )
@@ -81,7 +83,9 @@ def request(
         conn.request(method, path, body=body, headers=dict(headers or {}))
         response = conn.getresponse()
         raw = response.read()
-        return Reply(response.status, json.loads(raw) if raw else {}, dict(response.getheaders()))
+        # Header names are case-insensitive: the test reads them in lower case.
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return Reply(response.status, json.loads(raw) if raw else {}, headers)
     finally:
         conn.close()
 
@@ -118,7 +122,7 @@ def exposed(fakes: Fakes) -> Iterator[HttpServer]:
 def test_healthz_answers_200_when_healthy_and_503_when_not(local: HttpServer, fakes: Fakes) -> None:
     reply = request(local, "GET", "/healthz")
     assert (reply.status, reply.body) == (200, {"status": "ok"})
-    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.headers["content-type"] == "application/json"
     fakes.healthy = False
     assert request(local, "GET", "/healthz").status == 503
 
@@ -218,7 +222,7 @@ def test_a_client_that_connects_and_says_nothing_does_not_block_others(local: Ht
 def test_exposed_status_needs_the_bearer_token(exposed: HttpServer) -> None:
     missing = request(exposed, "GET", "/status")
     assert missing.status == 401
-    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert missing.headers["www-authenticate"] == "Bearer"
     assert "athletes" not in missing.body
     assert request(exposed, "GET", "/status", headers={"Authorization": "Bearer wrong"}).status == 401
     assert request(exposed, "GET", "/status", headers={"Authorization": f"Basic {TOKEN}"}).status == 401
@@ -355,3 +359,168 @@ def test_app_state_upsert_is_a_single_statement_on_both_databases(sessions: sess
             app_state.put(session, "daemon.test", value, now)
     with sessions() as session:
         assert session.get(models.AppState, "daemon.test").value == {"n": 2}  # type: ignore[union-attr]
+
+
+# -- the HTTP edge: bodies a parser or PostgreSQL cannot take, slow clients, the connection cap -------------
+
+QUICK_DEADLINE = 0.5  # seconds a quick server allows for one whole request
+
+
+@pytest.fixture
+def quick(fakes: Fakes) -> Iterator[HttpServer]:
+    """A server with a short request deadline, so tests of slow clients are fast."""
+    server = HttpServer(
+        HttpSettings(host="127.0.0.1", port=0), fakes.endpoints(), request_timeout=QUICK_DEADLINE
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def status_of(answer: bytes) -> int:
+    assert answer.startswith(b"HTTP/1.1 "), answer[:200]
+    return int(answer.split(b" ", 2)[1])
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),  # the stdlib parser's RecursionError
+        (b'{"a":' * 33 + b"1" + b"}" * 33, "nested"),  # parses, but deeper than any real event
+        (b'{"object_id": NaN}', "finite"),
+        (b'{"object_id": Infinity}', "finite"),
+        (b'{"object_id": -Infinity}', "finite"),
+        (b'{"object_id": 1e999}', "finite"),  # a float that overflows to infinity
+    ],
+)
+def test_bodies_that_break_the_parser_or_postgresql_are_a_one_line_400(
+    local: HttpServer, fakes: Fakes, body: bytes, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = body[:MAX_BODY_BYTES]
+    reply = request(local, "POST", "/webhooks/strava", body=body)
+    assert reply.status == 400
+    assert why in reply.body["error"] and "\n" not in reply.body["error"]
+    assert fakes.webhook is not None and fakes.webhook.bodies == []  # the receiver never saw it
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert request(local, "GET", "/healthz").status == 200
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400_at_the_deadline(quick: HttpServer) -> None:
+    with socket.create_connection(("127.0.0.1", quick.port), timeout=10) as sock:
+        sock.sendall(b"POST /webhooks/strava HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}")
+        answer = read_until_closed(sock)  # the client keeps its side open: only the deadline ends this
+    assert status_of(answer) == 400
+    assert b"shorter than its Content-Length" in answer
+
+
+def test_a_slow_loris_client_is_dropped_at_the_deadline_without_finishing(quick: HttpServer) -> None:
+    request_bytes = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    sent = 0
+    with socket.create_connection(("127.0.0.1", quick.port), timeout=10) as sock:
+        sock.settimeout(QUICK_DEADLINE / 3)  # a byte, then a wait for an answer: one byte per third
+        answer = b""
+        while sent < len(request_bytes):
+            sock.sendall(request_bytes[sent : sent + 1])
+            sent += 1
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue
+            break
+        sock.settimeout(10)
+        answer += read_until_closed(sock)
+    assert sent < len(request_bytes), "the server waited for the whole slow request"
+    assert status_of(answer) == 408
+
+
+def test_connections_beyond_the_cap_get_503_and_the_server_recovers(fakes: Fakes) -> None:
+    server = HttpServer(HttpSettings(host="127.0.0.1", port=0), fakes.endpoints(), max_connections=2)
+    server.start()
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
+    try:
+        # The idle connections count once the server has accepted them, which it does on its own time.
+        wait_for(lambda: raw_status(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == 503, "a 503")
+    finally:
+        for sock in idle:
+            sock.close()
+    try:
+        wait_for(lambda: request(server, "GET", "/healthz").status == 200, "service again")
+    finally:
+        server.stop()
+
+
+def raw_status(server: HttpServer, payload: bytes) -> int:
+    return status_of(raw_exchange(server, payload))
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        time.sleep(0.05)
+
+
+def test_head_is_get_without_a_body_and_options_lists_the_methods(local: HttpServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", local.port, timeout=5)
+    try:
+        conn.request("GET", "/healthz")
+        get = conn.getresponse()
+        get_body = get.read()
+        conn.request("HEAD", "/healthz")
+        head = conn.getresponse()
+        assert (head.status, head.read()) == (200, b"")
+        assert head.getheader("Content-Length") == str(len(get_body))
+        assert head.getheader("Content-Type") == "application/json"
+    finally:
+        conn.close()
+    options = request(local, "OPTIONS", "/status")
+    assert (options.status, options.headers["allow"]) == (204, "GET, HEAD, OPTIONS")
+    assert request(local, "OPTIONS", "/webhooks/strava").headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert request(local, "OPTIONS", "/nope").status == 404
+    wrong = request(local, "POST", "/healthz", body=b"{}")
+    assert (wrong.status, wrong.headers["allow"]) == (405, "GET, HEAD, OPTIONS")
+
+
+def test_a_set_token_guards_status_on_loopback_too(fakes: Fakes) -> None:
+    server = serve(HttpSettings(host="127.0.0.1", port=0, token=TOKEN), fakes)
+    try:
+        assert request(server, "GET", "/status").status == 401
+        assert request(server, "GET", "/status", headers={"Authorization": f"Bearer {TOKEN}"}).status == 200
+        assert request(server, "GET", "/healthz").status == 200
+    finally:
+        server.stop()
+
+
+def test_healthz_names_no_host_port_or_pid_without_the_token(sessions: sessionmaker[Session]) -> None:
+    dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 2})
+    tracker = HealthTracker(
+        instance_id=f"{socket.gethostname()}-{os.getpid()}-abc123",
+        engine=dead,
+        sessions=sessions,
+        clock=utc_now,
+        dispatch_stale_after=timedelta(minutes=5),
+        scheduler_running=lambda: True,
+    )
+    endpoints = Endpoints(health=tracker.report, status=lambda: {}, webhook=None)
+    server = HttpServer(HttpSettings(host="0.0.0.0", port=0, token=TOKEN), endpoints)
+    server.start()
+    try:
+        public = request(server, "GET", "/healthz")
+        detailed = request(server, "GET", "/healthz", headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        server.stop()
+    assert public.status == detailed.status == 503
+    assert public.body["database"] == {"ok": False}  # what failed stays visible
+    text = json.dumps(public.body)
+    for secret in (socket.gethostname(), str(os.getpid()), "abc123", "127.0.0.1", '"9"', "port 9"):
+        assert secret not in text, secret
+    assert detailed.body["instance"].endswith("abc123")
+    assert detailed.body["database"]["error"]

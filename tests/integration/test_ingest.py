@@ -125,7 +125,7 @@ def test_deleting_an_activity_cancels_only_unsent_reminders(
         ice = session.scalars(select(models.Reminder).where(models.Reminder.step == "ice")).one()
         ice.status = "sent"
     with sessions.begin() as session:
-        cancelled = delete_activity(session, 101, NOW + timedelta(hours=1))
+        cancelled = delete_activity(session, 101, NOW + timedelta(hours=1), config)
     with sessions() as session:
         steps = reminders(session)
     assert cancelled == len(steps) - 1
@@ -206,3 +206,117 @@ def test_a_backfill_page_is_classified_in_one_pass_without_reminders(
         athlete = session.get(models.Athlete, 7)
         assert athlete is not None
         assert ingest_history(session, athlete, page, NOW) == []  # unchanged: nothing to redo
+
+
+def day_rows(session: Session, athlete_id: int = 7) -> list[models.Reminder]:
+    query = (
+        select(models.Reminder).where(models.Reminder.athlete_id == athlete_id).order_by(models.Reminder.id)
+    )
+    return list(session.scalars(query))
+
+
+def easy_run(activity_id: int, start: str, minutes: int = 20, name: str = "Easy jog") -> dict[str, Any]:
+    return race(
+        activity_id,
+        name=name,
+        workout_type=0,
+        start_date=start,
+        distance=minutes * 160.0,
+        moving_time=minutes * 60,
+        elapsed_time=minutes * 60,
+        average_speed=2.7,
+        average_heartrate=128.0,
+        max_heartrate=140,
+    )
+
+
+def ingest(sessions: sessionmaker[Session], config: IngestConfig, raw: dict[str, Any], now: datetime) -> None:
+    with sessions.begin() as session:
+        athlete = session.get(models.Athlete, 7) or add_athlete(session)
+        ingest_activity(session, athlete, raw, config, now)
+
+
+def test_warm_up_race_and_cool_down_share_one_set_of_steps_named_after_the_race(
+    sessions: sessionmaker[Session], config: IngestConfig
+) -> None:
+    ingest(sessions, config, easy_run(100, "2026-05-16T13:40:00Z", name="Warm-up"), NOW)
+    with sessions() as session:
+        assert [r.title for r in day_rows(session)] == ["Optional foot massage tonight — Warm-up"]
+    ingest(sessions, config, race(), NOW + timedelta(minutes=5))
+    ingest(
+        sessions, config, easy_run(102, "2026-05-16T14:55:00Z", name="Cool-down"), NOW + timedelta(minutes=30)
+    )
+
+    with sessions() as session:
+        rows = day_rows(session)
+    steps = [r.step for r in rows]
+    assert len(steps) == len(set(steps)), "one reminder per step and day"
+    assert {"ice", "leg_massager", "foot_massager", "foam_roll"} <= set(steps)
+    by_step = {r.step: r for r in rows}
+    # The easy warm-up's optional foot massage became the full one instead of a second reminder beside it.
+    assert by_step["foot_massager"].title == "Foot massage tonight — Harbourfront 10K and 2 more runs today"
+    assert by_step["foot_massager"].status == "planned"
+    assert all(r.activity_id == 101 for r in rows)
+    assert {str(r.local_day) for r in rows} == {"2026-05-16"}
+
+
+def test_a_later_easy_run_adds_nothing_and_a_re_poll_changes_nothing(
+    sessions: sessionmaker[Session], config: IngestConfig
+) -> None:
+    ingest(sessions, config, race(), NOW)
+    with sessions() as session:
+        before = {r.step: r.status for r in day_rows(session)}
+    evening = easy_run(103, "2026-05-16T21:00:00Z", name="Evening shakeout")  # 17:00 in Toronto
+    ingest(sessions, config, evening, NOW + timedelta(hours=7))
+    ingest(sessions, config, evening, NOW + timedelta(hours=7, minutes=10))  # re-poll / re-delivered webhook
+    with sessions() as session:
+        rows = day_rows(session)
+    assert {r.step: r.status for r in rows} == before
+    assert "Optional" not in " ".join(r.title for r in rows)
+
+
+def test_deleting_the_race_re_plans_its_day_from_the_runs_left(
+    sessions: sessionmaker[Session], config: IngestConfig
+) -> None:
+    ingest(sessions, config, easy_run(100, "2026-05-16T13:40:00Z", name="Warm-up"), NOW)
+    ingest(sessions, config, race(), NOW)
+    with sessions.begin() as session:
+        delete_activity(session, 101, NOW + timedelta(minutes=10), config)
+    with sessions() as session:
+        by_step = {r.step: r for r in day_rows(session)}
+    assert by_step["ice"].status == "cancelled"
+    assert by_step["leg_massager"].status == "cancelled"
+    assert by_step["foot_massager"].status == "planned"
+    assert by_step["foot_massager"].title == "Optional foot massage tonight — Warm-up"
+    assert by_step["foot_massager"].activity_id == 100
+
+
+def test_two_hard_days_in_a_row_get_one_foam_roll_each_morning(
+    sessions: sessionmaker[Session], config: IngestConfig
+) -> None:
+    # Saturday's race ends 23:00 in Toronto: its foam roll needs 10 h, so it would roll to Monday 08:00 —
+    # the morning Sunday's speedwork already gets its own.
+    late_race = race(201, start_date="2026-05-17T02:17:00Z")
+    sunday = race(202, name="Track 6x800m", workout_type=3, start_date="2026-05-17T14:00:00Z")
+    ingest(sessions, config, late_race, datetime(2026, 5, 17, 3, 0, tzinfo=UTC))
+    ingest(sessions, config, sunday, datetime(2026, 5, 17, 15, 0, tzinfo=UTC))
+    with sessions() as session:
+        rolls = [r for r in day_rows(session) if r.step == "foam_roll"]
+    planned = [r for r in rolls if r.status == "planned"]
+    assert len(planned) == 1
+    assert planned[0].activity_id == 202
+    assert planned[0].due_at.astimezone(UTC) == datetime(2026, 5, 18, 12, 0, tzinfo=UTC)  # Mon 08:00 EDT
+    (skipped,) = [r for r in rolls if r.activity_id == 201]
+    assert skipped.status == "skipped" and "already comes for Track 6x800m" in skipped.body
+
+
+def test_heart_rate_without_max_heartrate_does_not_crash_the_poll(
+    sessions: sessionmaker[Session], config: IngestConfig
+) -> None:
+    for day in range(1, 7):
+        raw = easy_run(300 + day, f"2026-05-0{day}T12:00:00Z", minutes=45, name="Morning Run")
+        del raw["max_heartrate"]
+        ingest(sessions, config, raw, datetime(2026, 5, day, 13, 0, tzinfo=UTC))
+    with sessions() as session:
+        efforts = session.scalars(select(models.Activity.effort).where(models.Activity.id > 300)).all()
+    assert efforts == ["easy"] * 6

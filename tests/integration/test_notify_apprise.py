@@ -16,7 +16,7 @@ import pytest
 from scheduler.notify.apprise_notifier import AppriseNotifier
 from scheduler.notify.port import Message
 from tests.conftest import IN_CI
-from tests.doubles.receivers import HttpReceiver, SmtpReceiver
+from tests.doubles.receivers import HttpReceiver, Request, SmtpReceiver
 
 ICE = Message(
     title="Ice now — Harbourfront 10K",
@@ -241,3 +241,61 @@ def test_a_burst_to_one_throttled_service_is_not_serialised(http: HttpReceiver) 
     assert all(r.ok for r in results)
     assert len(http.wait_for(12)) == 12
     assert time.monotonic() - started < 5
+
+
+def priority_of(request: Request) -> str:
+    """What an ntfy server reads as the priority: the X-Priority header, "default" without one."""
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return headers.get("x-priority", "default")
+
+
+def test_urgent_steps_reach_ntfy_at_high_priority_and_routine_ones_at_default(http: HttpReceiver) -> None:
+    notifier = AppriseNotifier([f"ntfy://{http.host_port}/recovery-ada"])
+
+    urgent, routine = notifier.send(ICE), notifier.send(FOAM_ROLL)
+
+    requests = http.wait_for(2)
+    assert urgent.ok and routine.ok
+    assert {r.json()["title"]: priority_of(r) for r in requests} == {
+        ICE.title: "high",
+        FOAM_ROLL.title: "default",
+    }
+    # The destination is named as configured, whatever priority one message went at.
+    assert urgent.results[0].destination == routine.results[0].destination
+    assert "priority=high" not in urgent.results[0].destination
+
+
+def test_a_priority_the_url_sets_is_kept_for_urgent_steps(http: HttpReceiver) -> None:
+    AppriseNotifier([f"ntfy://{http.host_port}/recovery-ada?priority=min"]).send(ICE)
+
+    [request] = http.wait_for(1)
+    assert priority_of(request) == "min"
+
+
+def test_services_without_priorities_get_urgent_steps_as_configured(http: HttpReceiver) -> None:
+    result = AppriseNotifier([f"json://{http.host_port}/inbox"]).send(ICE)
+
+    [request] = http.wait_for(1)
+    assert result.ok and request.json()["title"] == ICE.title
+
+
+def test_destinations_already_reached_are_left_out_by_their_stable_key(http: HttpReceiver) -> None:
+    # Two destinations whose privacy forms are the same (they differ only in a secret) keep distinct keys.
+    notifier = AppriseNotifier(
+        [
+            f"json://coach:first-secret@{http.host_port}/a",
+            f"json://coach:other-secret@{http.host_port}/a",
+            f"json://{http.host_port}/b",
+        ]
+    )
+    first = notifier.send(ICE)
+    keys = [r.key for r in first.results]
+    assert len(set(keys)) == 3 and keys == [r.key for r in notifier.send(ICE).results]  # the same each time
+    assert not any("secret" in key for key in keys)
+    reached_a = frozenset(key for key, r in zip(keys, first.results, strict=True) if "/a" in r.destination)
+
+    retry = notifier.send(Message(ICE.title, ICE.body, ICE.tags, delivered=reached_a))
+
+    assert [r.destination.split("?")[0] for r in retry.results] == [f"json://{http.host_port}/b"]
+    assert [r.path for r in http.wait_for(7)][-1] == "/b"
+    assert len(http.requests) == 7

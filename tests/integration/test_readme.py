@@ -81,4 +81,4 @@ def test_the_plan_example_of_the_readme_runs_as_shown(tmp_path: Path) -> None:
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RECOVERY_TIMEZONE": "UTC"},
     )
     assert result.returncode == 0, result.stderr
-    assert '"step": "ice", "due_at": "2026-05-16T10:53:23-04:00"' in result.stdout
+    assert '"step": "ice", "due_at": "2026-05-16T11:00:00-04:00"' in result.stdout

@@ -380,7 +380,7 @@ def test_invalid_refresh_token_needs_reauth_and_tells_the_athlete_once(
 
 
 @pytest.mark.usefixtures("connected")
-def test_application_inactive_alerts_once_and_retries_hours_later(
+def test_application_inactive_alerts_once_and_probes_every_quarter_hour(
     strava_double: StravaDouble,
     sessions: sessionmaker[Session],
     poller: Poller,
@@ -391,20 +391,19 @@ def test_application_inactive_alerts_once_and_retries_hours_later(
 
     first = poller.poll_athlete(ATHLETE)
     assert first.outcome == "app_inactive"
-    assert first.deferred_until is not None and first.deferred_until >= clock.now + timedelta(hours=5)
+    assert first.deferred_until == clock.now + timedelta(minutes=15)
     requests_after_first = len(strava_double.requests)
-    for _ in range(6):  # an hour of ticks: deferred, no request
-        clock.advance(minutes=10)
-        assert poller.poll_athlete(ATHLETE).outcome == "deferred"
+    clock.advance(minutes=10)  # within the quarter hour: deferred, no request
+    assert poller.poll_athlete(ATHLETE).outcome == "deferred"
     assert len(strava_double.requests) == requests_after_first
-    clock.advance(hours=6)
-    assert poller.poll_athlete(ATHLETE).outcome == "app_inactive"  # retried, still inactive: no second alert
+    clock.advance(minutes=5)
+    assert poller.poll_athlete(ATHLETE).outcome == "app_inactive"  # probed, still inactive: no second alert
 
     assert len(notifier.sent) == 1
     assert "Application Inactive" in notifier.sent[0].message.title
 
     strava_double.set_inactive(False)
-    clock.advance(hours=6)
+    clock.advance(minutes=15)
     assert poller.poll_athlete(ATHLETE).outcome == "synced"
     assert athlete_row(sessions).alerted_problem is None
 

@@ -9,17 +9,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from scheduler.cli import app
+from scheduler.clock import utc_now
+from scheduler.daemon.app import build_daemon
 from scheduler.http.server import WEBHOOK_PATH, Endpoints, HttpServer
+from scheduler.logs import Redactor
 from scheduler.settings import HttpSettings, Settings
 from scheduler.store import models
+from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import webhooks
 from scheduler.strava.client import StravaClient
 from scheduler.strava.port import StravaError
@@ -55,8 +61,46 @@ def receiver(sessions: sessionmaker[Session], clock: FakeClock) -> Iterator[str]
 
 
 @pytest.fixture
-def subscribed(strava_double: StravaDouble, app_settings: Settings, receiver: str) -> int:
-    return StravaClient(app_settings.strava).create_subscription(receiver, VERIFY_TOKEN)
+def subscribed(
+    strava_double: StravaDouble,
+    app_settings: Settings,
+    receiver: str,
+    sessions: sessionmaker[Session],
+    clock: FakeClock,
+) -> int:
+    """Our live subscription, known to the database as `recovery webhook subscribe` leaves it."""
+    subscription_id = StravaClient(app_settings.strava).create_subscription(receiver, VERIFY_TOKEN)
+    with transaction(sessions) as session:
+        webhooks.remember_subscription(session, subscription_id, receiver, clock.now)
+    return subscription_id
+
+
+def post(url: str, body: bytes) -> tuple[int, float, dict[str, Any]]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, time.monotonic() - started, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, time.monotonic() - started, json.loads(error.read())
+    except OSError as error:  # reset or refused: counted as a failed delivery
+        return 0, time.monotonic() - started, {"error": str(error)}
+
+
+def event_body(**fields: Any) -> bytes:
+    event = {
+        "object_type": "activity",
+        "object_id": 5000,
+        "aspect_type": "create",
+        "owner_id": ATHLETE,
+        "subscription_id": 1,
+        "event_time": 1_780_000_000,
+        "updates": {},
+        **fields,
+    }
+    return json.dumps(event).encode()
 
 
 def events(sessions: sessionmaker[Session]) -> list[models.WebhookEvent]:
@@ -125,8 +169,8 @@ def test_create_announced_before_the_activity_is_readable_is_retried_later(
     assert strava_double.count_requests("GET", "/api/v3/activities/") == 1
 
     clock.advance(seconds=31)
-    assert webhooks.process_events(poller).retrying  # still 404
-    clock.advance(minutes=2)
+    assert webhooks.process_events(poller).processed == 0  # its one retry comes 2 min after arrival
+    clock.advance(seconds=90)
     done = webhooks.process_events(poller)
 
     assert done.ingested == [activity["id"]]
@@ -170,6 +214,7 @@ def test_deauthorization_removes_the_athletes_strava_data(
     strava_double.send_event("athlete", ATHLETE, "update", ATHLETE, {"authorized": "false"})
     report = webhooks.process_events(poller)
 
+    assert report.suspended == [ATHLETE]  # first suspended, then confirmed by Strava refusing the refresh
     assert report.forgotten == [ATHLETE]
     assert stored(sessions) == {}
     with sessions() as session:
@@ -184,26 +229,13 @@ def test_deauthorization_removes_the_athletes_strava_data(
     assert len(strava_double.requests) == requests_before
 
 
-@pytest.mark.usefixtures("subscribed")
+@pytest.mark.usefixtures("connected")
 def test_intake_rejects_malformed_bodies_and_stays_fast_under_load(
-    sessions: sessionmaker[Session], receiver: str
+    sessions: sessionmaker[Session], receiver: str, subscribed: int
 ) -> None:
-    def post(body: bytes) -> tuple[int, float, dict[str, Any]]:
-        request = urllib.request.Request(
-            receiver, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, time.monotonic() - started, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, time.monotonic() - started, json.loads(error.read())
-        except OSError as error:  # reset or refused: counted as a failed delivery
-            return 0, time.monotonic() - started, {"error": str(error)}
-
-    status, _, reply = post(b"{not json")
+    status, _, reply = post(receiver, b"{not json")
     assert status == 400 and "JSON" in reply["error"]
-    status, _, reply = post(json.dumps({"object_type": "activity", "object_id": "x"}).encode())
+    status, _, reply = post(receiver, json.dumps({"object_type": "activity", "object_id": "x"}).encode())
     assert status == 400 and "object_id" in reply["error"]
     assert events(sessions) == []
 
@@ -217,11 +249,11 @@ def test_intake_rejects_malformed_bodies_and_stays_fast_under_load(
                 "object_id": 5000 + n % 40,  # 40 distinct events, each sent twice
                 "aspect_type": "create",
                 "owner_id": ATHLETE,
-                "subscription_id": 1,
+                "subscription_id": subscribed,
                 "event_time": 1_780_000_000,
                 "updates": {},
             }
-            outcome = post(json.dumps(event).encode())
+            outcome = post(receiver, json.dumps(event).encode())
             with lock:
                 results.append(outcome)
 
@@ -234,7 +266,7 @@ def test_intake_rejects_malformed_bodies_and_stays_fast_under_load(
     assert {status for status, _, _ in results} == {200}
     assert max(seconds for _, seconds, _ in results) < 2
     assert len(events(sessions)) == 40
-    assert sum(reply["status"] == "duplicate" for _, _, reply in results) == 40
+    assert {reply["status"] for _, _, reply in results} == {"received"}
 
 
 def test_webhook_commands_subscribe_show_and_unsubscribe(
@@ -254,17 +286,30 @@ def test_webhook_commands_subscribe_show_and_unsubscribe(
     assert subscribed.exit_code == 0, subscribed.output
     subscription = json.loads(subscribed.stdout)
     assert subscription["callback_url"] == receiver
+    engine = make_engine(sqlite_url)
+    store = make_sessionmaker(engine)
+
+    def known() -> int | None:
+        with store() as session:
+            return webhooks.live_subscription(session, utc_now())
+
+    assert known() == subscription["subscription_id"]  # the daemon accepts its events from now on
 
     again = runner.invoke(app, ["webhook", "subscribe", "--callback-url", receiver], env=env)
     assert again.exit_code == 1
     assert "already exists" in again.stderr
 
+    with transaction(store) as session:  # as if the database had been restored from an older backup
+        webhooks.forget_subscription(session, utc_now())
     status = runner.invoke(app, ["webhook", "status"], env=env)
     assert json.loads(status.stdout)["subscription_id"] == subscription["subscription_id"]
+    assert known() == subscription["subscription_id"]  # `status` refreshed what the daemon knows
 
     gone = runner.invoke(app, ["webhook", "unsubscribe"], env=env)
     assert gone.exit_code == 0
     assert strava_double.subscription is None
+    assert known() is None
+    engine.dispose()
 
     no_token = runner.invoke(
         app,
@@ -272,3 +317,157 @@ def test_webhook_commands_subscribe_show_and_unsubscribe(
         env={**env, "RECOVERY_STRAVA__WEBHOOK_VERIFY_TOKEN": ""},
     )
     assert no_token.exit_code != 0
+
+
+# -- the door: only our subscription, only connected athletes, ids in range ---------------------------------
+
+
+@pytest.mark.usefixtures("connected")
+def test_events_not_for_our_subscription_or_a_connected_athlete_are_refused_at_the_door(
+    strava_double: StravaDouble,
+    sessions: sessionmaker[Session],
+    receiver: str,
+    subscribed: int,
+    poller: Poller,
+    clock: FakeClock,
+) -> None:
+    refused = [
+        event_body(subscription_id=subscribed + 1),  # someone else's (or a guessed) subscription
+        event_body(subscription_id=subscribed, owner_id=999_999),  # an athlete who never connected here
+        event_body(  # the forged deauthorization of the issue: any subscription id
+            object_type="athlete",
+            object_id=ATHLETE,
+            aspect_type="update",
+            updates={"authorized": "false"},
+            subscription_id=999_999,
+        ),
+    ]
+    for body in refused:
+        status, _, reply = post(receiver, body)
+        assert (status, reply) == (200, {"status": "received"})  # the same answer as a stored event
+    assert events(sessions) == []
+
+    assert webhooks.process_events(poller).processed == 0
+    assert strava_double.count_requests(path="/api/v3/activities") == 0
+    assert athlete_row(sessions).state == "active"
+
+    with transaction(sessions) as session:  # no subscription confirmed live: even a real event is refused
+        webhooks.forget_subscription(session, clock.now)
+    assert post(receiver, event_body(subscription_id=subscribed))[0] == 200
+    assert events(sessions) == []
+
+    with transaction(sessions) as session:
+        webhooks.remember_subscription(session, subscribed, receiver, clock.now)
+    assert post(receiver, event_body(subscription_id=subscribed))[0] == 200
+    assert len(events(sessions)) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"owner_id": 2**63}, "owner_id"),
+        ({"object_id": 2**63 + 5}, "object_id"),
+        ({"object_id": 0}, "object_id"),
+        ({"owner_id": -101}, "owner_id"),
+        ({"subscription_id": None}, "subscription_id"),
+        ({"event_time": 10**30}, "event_time"),
+    ],
+)
+@pytest.mark.usefixtures("connected")
+def test_ids_out_of_range_get_400_with_one_line_and_store_nothing(
+    sessions: sessionmaker[Session], receiver: str, subscribed: int, fields: dict[str, Any], named: str
+) -> None:
+    status, _, reply = post(receiver, event_body(**{"subscription_id": subscribed, **fields}))
+
+    assert status == 400
+    assert named in reply["error"] and "\n" not in reply["error"]
+    assert events(sessions) == []
+
+
+# -- reads: a 404 is final after one retry -------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("connected", "subscribed")
+def test_a_404_for_an_announced_activity_is_final_after_one_retry(
+    strava_double: StravaDouble, sessions: sessionmaker[Session], poller: Poller, clock: FakeClock
+) -> None:
+    strava_double.send_event("activity", 77_777_777, "create", ATHLETE)  # never readable
+
+    assert webhooks.process_events(poller).retrying
+    clock.advance(minutes=2)
+    second = webhooks.process_events(poller)
+    for _ in range(5):
+        clock.advance(minutes=15)
+        webhooks.process_events(poller)
+
+    assert second.given_up == [events(sessions)[0].id]
+    assert strava_double.count_requests("GET", "/api/v3/activities/77777777") == 2
+    assert events(sessions)[0].processed_at is not None
+
+
+# -- the live subscription and the poll interval -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("connected")
+def test_the_daemon_learns_a_subscription_made_elsewhere_and_forgets_a_deleted_one(
+    strava_double: StravaDouble,
+    sessions: sessionmaker[Session],
+    app_settings: Settings,
+    receiver: str,
+    poller: Poller,
+    clock: FakeClock,
+) -> None:
+    # Made with another copy of the database (or by hand): this daemon has never heard of it.
+    subscription_id = StravaClient(app_settings.strava).create_subscription(receiver, VERIFY_TOKEN)
+    backstop = webhooks.BackstopPolls(poller, backstop_interval=3600)
+    job = webhooks.WebhookWork(poller)
+
+    def live() -> int | None:
+        with sessions() as session:
+            return webhooks.live_subscription(session, clock.now)
+
+    assert live() is None
+    assert backstop.poll_athlete(ATHLETE).outcome == "synced"
+    clock.advance(minutes=10)
+    # No live subscription: the verify token alone does not slow polling down (the normal 600 s apply).
+    assert backstop.due_athletes(clock.now) == [ATHLETE]
+    assert backstop.poll_athlete(ATHLETE).outcome == "synced"
+
+    job()  # the daemon's first webhook run asks Strava
+    assert live() == subscription_id
+    clock.advance(minutes=10)
+    reads = strava_double.reads_count
+    assert backstop.due_athletes(clock.now) == []
+    assert backstop.poll_athlete(ATHLETE).outcome == "skipped"  # webhooks live: polling is the backstop
+    assert strava_double.reads_count == reads
+    clock.advance(minutes=51)
+    assert backstop.poll_athlete(ATHLETE).outcome == "synced"  # the hourly backstop poll
+    job()  # an hour on: asked again, still there
+
+    StravaClient(app_settings.strava).delete_subscription(subscription_id)
+    clock.advance(minutes=30)
+    job()  # not an hour since the last check: Strava is not asked again
+    assert live() == subscription_id
+    clock.advance(minutes=30)
+    job()
+    assert live() is None
+    assert backstop.poll_athlete(ATHLETE).outcome == "synced"  # normal interval again
+    assert post(receiver, event_body(subscription_id=subscription_id))[0] == 200
+    assert events(sessions) == []
+
+
+def test_a_verify_token_alone_keeps_the_normal_poll_interval(app_settings: Settings, tmp_path: Path) -> None:
+    settings = app_settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path}/daemon.db",
+            "strava": app_settings.strava.model_copy(
+                update={"webhook_verify_token": SecretStr(VERIFY_TOKEN), "poll_interval": 600}
+            ),
+        }
+    )
+    daemon = build_daemon(settings, Redactor())
+    try:
+        assert daemon.jobs.timings.poll_interval == 600
+        assert isinstance(daemon.jobs.work.poller, webhooks.BackstopPolls)
+    finally:
+        daemon.engine.dispose()

@@ -362,3 +362,31 @@ def test_stop_waits_for_a_job_that_finishes_in_time(setup: Setup) -> None:
     assert jobs.stop(3) == []
     assert dispatcher.runs == 1
     worker.join(2)
+
+
+@dataclass
+class DeferredReport:
+    deferred_until: datetime | None
+
+
+def test_a_deferred_poll_runs_again_when_its_deferral_ends_not_at_the_next_interval(
+    setup: Setup, started: Started
+) -> None:
+    # Strava answered 403 Application Inactive: the athlete is probed again in 15 minutes, although the
+    # periodic poll (here every 10 minutes, an hour with webhooks) would come later or at another moment.
+    probe_at = utc_now() + timedelta(minutes=15)
+
+    class InactivePoller(FakePoller):
+        def poll_athlete(self, athlete_id: int) -> object:
+            super().poll_athlete(athlete_id)
+            return DeferredReport(deferred_until=probe_at)
+
+    setup.poller = InactivePoller(offsets={9: 0.0})
+    setup.athletes[:] = [9]
+    jobs = start_paused(setup.jobs(), started)
+    jobs.sync_athletes()
+    jobs.poll(9)
+
+    catch_up = jobs.scheduler.get_job("catch-up-9")
+    assert catch_up is not None and catch_up.next_run_time == probe_at
+    assert catch_up.args == (9,)

@@ -39,3 +39,20 @@ def test_fails_until_recovered_and_can_raise() -> None:
     with pytest.raises(RuntimeError):
         notifier.send(HELLO)
     assert notifier.send(HELLO).ok
+
+
+def test_can_fail_only_some_destinations_and_leaves_out_those_already_reached() -> None:
+    notifier = MemoryNotifier(["memory://phone", "memory://mail"])
+    notifier.fail(times=1, error="mail server down", only=["memory://mail"])
+
+    first = notifier.send(HELLO)
+    retry = notifier.send(
+        Message(HELLO.title, HELLO.body, HELLO.tags, delivered=frozenset({"memory://phone"}))
+    )
+
+    assert [(r.destination, r.ok) for r in first.results] == [
+        ("memory://phone", True),
+        ("memory://mail", False),
+    ]
+    assert [(r.destination, r.ok) for r in retry.results] == [("memory://mail", True)]
+    assert [s.destinations for s in notifier.sent] == [("memory://phone",), ("memory://mail",)]

@@ -47,6 +47,7 @@ def plan(
     profile: AthleteProfile | None = None,
     protocols: Protocols = DEFAULTS,
     default_zone: str = "UTC",
+    noticed: datetime | None = None,
 ) -> dict[str, PlannedStep]:
     steps = plan_activity(
         activity,
@@ -55,6 +56,7 @@ def plan(
         protocols,
         now or activity.end + timedelta(minutes=5),
         default_zone,
+        noticed_at=noticed or activity.end,
     )
     by_key = {step.step: step for step in steps}
     assert len(by_key) == len(steps), "one reminder per step key"
@@ -152,15 +154,36 @@ def test_steps_per_effort_class(effort: Effort, expected: set[str]) -> None:
     assert set(steps) == expected
 
 
-def test_evening_race_ices_at_once_and_defers_the_evening_massage_past_quiet_hours() -> None:
-    end = datetime(2024, 6, 19, 1, 40, tzinfo=UTC)  # 21:40 EDT on the 18th
+def test_evening_race_ices_at_once_and_skips_tonight_instead_of_sending_it_next_morning() -> None:
+    end = datetime(2024, 6, 19, 1, 30, tzinfo=UTC)  # 21:30 EDT on the 18th
     steps = plan(run(end))
 
-    assert steps["ice"].due_at.isoformat() == "2024-06-18T21:40:00-04:00"
-    # end + 1 h is 22:40, inside quiet hours (22:00–07:00): moved to 07:00, window kept from there.
-    assert steps["leg_massager"].due_at.isoformat() == "2024-06-19T07:00:00-04:00"
-    assert steps["leg_massager"].expires_at.isoformat() == "2024-06-19T09:00:00-04:00"
+    assert steps["ice"].due_at.isoformat() == "2024-06-18T21:30:00-04:00"
+    # end + 1 h is 22:30, inside quiet hours (22:00–07:00): "tonight" cannot come true, so it is not sent.
+    for key in ("leg_massager", "foot_massager"):
+        assert steps[key].status == "skipped"
+        assert steps[key].body.startswith(f"skipped: {key.replace('_', ' ')} tonight ")
+        assert steps[key].body.endswith("cannot come true: the evening of Tue 18 Jun was over")
+    # 08:00 is 10.5 h after the end: the foam roll comes that morning, and only in the morning.
     assert steps["foam_roll"].due_at.isoformat() == "2024-06-19T08:00:00-04:00"
+    assert steps["foam_roll"].expires_at.isoformat() == "2024-06-19T12:00:00-04:00"
+
+
+def test_next_day_steps_come_at_the_first_morning_at_least_ten_hours_after_the_end() -> None:
+    late_night = datetime(2024, 6, 19, 3, 0, tzinfo=UTC)  # 23:00 EDT: 08:00 would be only 9 h later
+    assert plan(run(late_night))["foam_roll"].due_at.isoformat() == "2024-06-20T08:00:00-04:00"
+    small_hours = datetime(2024, 6, 19, 6, 58, tzinfo=UTC)  # 02:58 EDT on the 19th
+    assert plan(run(small_hours))["foam_roll"].due_at.isoformat() == "2024-06-20T08:00:00-04:00"
+
+
+def test_a_now_step_noticed_late_is_due_when_noticed_and_says_what_is_left() -> None:
+    noticed = TORONTO_10K_END + timedelta(hours=2, minutes=30)
+    steps = plan(run(TORONTO_10K_END), noticed, noticed=noticed)
+
+    assert steps["ice"].status == "planned"
+    assert steps["ice"].due_at.isoformat() == "2024-06-15T13:00:00-04:00"
+    assert steps["ice"].expires_at.isoformat() == "2024-06-15T13:30:00-04:00"
+    assert "Noticed 2 h 30 min after the end: about 30 min left to be useful." in steps["ice"].body
 
 
 def test_now_steps_go_at_once_even_inside_quiet_hours() -> None:

@@ -27,7 +27,7 @@ from scheduler.domain.protocols import (
     default_protocols_path,
     parse_protocols,
 )
-from scheduler.domain.timing import MIN_LEAD
+from scheduler.domain.timing import MIN_LEAD, NEXT_DAY_REST
 
 ZONES = sorted(available_timezones())
 
@@ -148,6 +148,18 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def part_hours(at: time) -> tuple[int, int]:
+    """The local hours [start, end) of the part of the day a rule's time names (re-derived here)."""
+    for low, high in ((0, 5), (5, 12), (12, 17), (17, 24)):
+        if low <= at.hour < high:
+            return low, high
+    raise AssertionError(at)  # pragma: no cover
+
+
+def in_part(instant: datetime, zone: ZoneInfo, hours: tuple[int, int]) -> bool:
+    return hours[0] <= local_naive(instant, zone).hour < hours[1]
+
+
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_every_planned_step_respects_time_rules(scenario: dict[str, Any]) -> None:
@@ -157,10 +169,17 @@ def test_every_planned_step_respects_time_rules(scenario: dict[str, Any]) -> Non
     now: datetime = scenario["now"]
     zone = ZoneInfo(activity.timezone or "UTC")
     end = activity.end
+    end_date = local_naive(end, zone).date()
     km, hours = activity.distance / 1000, activity.moving_time / 3600
 
     steps = plan_activity(
-        activity, Classification(effort=effort, reasons=("r",), load=None), profile, PROTOCOLS, now, "UTC"
+        activity,
+        Classification(effort=effort, reasons=("r",), load=None),
+        profile,
+        PROTOCOLS,
+        now,
+        "UTC",
+        noticed_at=max(now, end),
     )
 
     # Aware datetimes sharing a ZoneInfo compare by wall clock (a fall-back hour fools them): compare in UTC.
@@ -171,13 +190,20 @@ def test_every_planned_step_respects_time_rules(scenario: dict[str, Any]) -> Non
         assert planned.due_at.tzinfo == zone and planned.expires_at.tzinfo == zone, (
             "printed with local offset"
         )
-        due, expires = planned.due_at.astimezone(UTC), planned.expires_at.astimezone(UTC)
-        assert end <= due < expires
-        assert planned.status == ("skipped" if now >= expires else "planned")
         assert profile.owns(rule.equipment)
+        due, expires = planned.due_at.astimezone(UTC), planned.expires_at.astimezone(UTC)
+        if planned.status == "skipped":
+            assert now >= expires or "cannot come true" in planned.body or "already comes" in planned.body
+            if "cannot come true" in planned.body and rule.when.kind == "tonight":
+                assert rule.when.at is not None
+                assert_no_evening_left(end, end_date, rule.when.at, zone, profile)
+            continue
+        assert now < expires
+        assert end <= due < expires
 
         if not rule.when.respects_quiet_hours:
-            assert due == end
+            assert due == max(end, now)
+            assert expires == end + rule.useful_for
             continue
         assert not in_quiet_hours(due, zone, profile.quiet_start, profile.quiet_end)
         probe = due
@@ -191,9 +217,22 @@ def test_every_planned_step_respects_time_rules(scenario: dict[str, Any]) -> Non
             assert due >= end + rule.when.delay
             continue
         assert rule.when.at is not None
-        assert due >= end + MIN_LEAD
-        if rule.when.not_before is not None:
-            assert due >= end + rule.when.not_before
+        # The words are true when it arrives and while it may still be sent: its own part of its own day.
+        part = part_hours(rule.when.at)
+        last_moment = expires - timedelta(seconds=1)
+        assert in_part(due, zone, part) and in_part(last_moment, zone, part), (
+            f"{planned.step} at {due.astimezone(zone).isoformat()}–{expires.astimezone(zone).isoformat()} "
+            f"is outside {part}"
+        )
+        assert local_naive(last_moment, zone).date() == local_naive(due, zone).date()
+        if rule.when.kind == "tonight":
+            assert local_naive(due, zone).date() == end_date
+            assert due >= end + MIN_LEAD
+        else:
+            assert local_naive(due, zone).date() > end_date
+            assert due >= end + NEXT_DAY_REST
+            if rule.when.not_before is not None:
+                assert due >= end + rule.when.not_before
         # Either the rule's own wall clock, or one of the documented moves: to end + 1 h, to the end of quiet
         # hours, or to the end of a DST gap that swallowed the time.
         clock = local_naive(due, zone).time()
@@ -204,14 +243,17 @@ def test_every_planned_step_respects_time_rules(scenario: dict[str, Any]) -> Non
             or right_after_a_jump(due, zone)
         ), f"{planned.step} at {due.isoformat()} is not explained by its rule"
 
-        day = local_naive(end, zone).date() + timedelta(days=1 if rule.when.kind == "tomorrow" else 0)
-        target = unique_wall_instant(datetime.combine(day, rule.when.at), zone)
-        while target is not None and rule.when.not_before is not None and target < end + rule.when.not_before:
-            day += timedelta(days=1)
-            target = unique_wall_instant(datetime.combine(day, rule.when.at), zone)
-        if (
-            target is not None
-            and target >= end + MIN_LEAD
-            and not in_quiet_hours(target, zone, profile.quiet_start, profile.quiet_end)
-        ):
-            assert due == target, f"{planned.step}: expected {target.astimezone(zone).isoformat()}"
+
+def assert_no_evening_left(
+    end: datetime, end_date: Any, at: time, zone: ZoneInfo, profile: AthleteProfile
+) -> None:
+    """A missed "tonight": no moment from its time (and an hour after the end) to the end of its part fits."""
+    part = part_hours(at)
+    probe = end + MIN_LEAD
+    while local_naive(probe, zone).date() == end_date and local_naive(probe, zone).hour < part[1]:
+        clock = local_naive(probe, zone).time()
+        if clock >= at and not in_repeated_hour(probe, zone):
+            assert in_quiet_hours(probe, zone, profile.quiet_start, profile.quiet_end), (
+                f"tonight could still come at {probe.astimezone(zone).isoformat()}"
+            )
+        probe += timedelta(minutes=5)

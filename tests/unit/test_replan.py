@@ -37,7 +37,10 @@ def activity(name: str = "Harbourfront 10K") -> Activity:
 def plan(
     classification: Classification = RACE, now: datetime = END, name: str = "Harbourfront 10K"
 ) -> list[PlannedStep]:
-    return plan_activity(activity(name), classification, AthleteProfile(), PROTOCOLS, now, "UTC")
+    # Noticed at the end: a re-plan later must not move it (ingest passes the first-seen time likewise).
+    return plan_activity(
+        activity(name), classification, AthleteProfile(), PROTOCOLS, now, "UTC", noticed_at=END
+    )
 
 
 def stored(steps: list[PlannedStep], **statuses: ReminderStatus) -> list[ExistingReminder]:

@@ -9,17 +9,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.strava.budget import (
+    WEBHOOK_SHARE,
     BudgetState,
     from_json,
     merge_usage,
     meter_now,
     next_midnight,
     next_quarter,
+    one_more_read,
     parse_rate_headers,
     reset_after_429,
     spent_until,
     to_json,
     usable,
+    webhook_allowance,
+    webhook_share_until,
 )
 from scheduler.strava.port import RateMeter, RateUsage
 
@@ -165,3 +169,48 @@ def test_state_round_trips_through_json() -> None:
     assert from_json(to_json(BudgetState())) == BudgetState()
     assert state.wait_until(now, 0.1) == now + timedelta(minutes=12)
     assert state.wait_until(now + timedelta(minutes=12), 0.1) is None
+
+
+# -- the webhook share ---------------------------------------------------------------------------------------
+
+
+def _usage(at: datetime, read_used: int = 0) -> RateUsage:
+    return RateUsage(
+        at,
+        overall=RateMeter(read_used, 200, read_used, 2000),
+        read=RateMeter(read_used, 100, read_used, 1000),
+    )
+
+
+def test_webhook_reads_get_a_fixed_share_of_each_window_and_polling_keeps_the_rest() -> None:
+    now = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)
+    allowed = webhook_allowance(100, 0.1)
+    assert allowed == 22  # a quarter of the 90 reads the 10 % reserve leaves
+    reads = None
+    for _ in range(allowed):
+        assert webhook_share_until(_usage(now), reads, now, 0.1, WEBHOOK_SHARE) is None
+        reads = one_more_read(reads, now)
+    state = BudgetState(usage=_usage(now, read_used=allowed), webhook=reads)
+
+    assert state.webhook_wait_until(now, 0.1) == next_quarter(now)  # webhooks wait for the next window
+    assert state.wait_until(now, 0.1) is None  # polling goes on: 68 reads of the window are its own
+    later = next_quarter(now) + timedelta(seconds=1)
+    assert BudgetState(usage=_usage(later), webhook=reads).webhook_wait_until(later, 0.1) is None
+
+
+@given(st.integers(1, 300), reserves)
+def test_the_webhook_share_never_exceeds_its_part_of_the_usable_budget(limit: int, reserve: float) -> None:
+    allowed = webhook_allowance(limit, reserve)
+    assert 1 <= allowed <= usable(limit, reserve)
+    assert allowed <= max(1, usable(limit, reserve) * WEBHOOK_SHARE)
+
+
+def test_webhook_counts_reset_with_their_windows_and_survive_the_database() -> None:
+    now = datetime(2026, 5, 16, 23, 59, tzinfo=UTC)
+    reads = one_more_read(one_more_read(None, now), now)
+    assert (reads.short, reads.daily) == (2, 2)
+    next_day = reads.at(now + timedelta(minutes=2))
+    assert (next_day.short, next_day.daily) == (0, 0)
+    state = BudgetState(usage=_usage(now), webhook=reads)
+    assert from_json(to_json(state)) == state
+    assert from_json({"observed_at": None}).webhook is None  # a row written before the share existed
