@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from logging.config import fileConfig
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.engine import Connection
 
 from alembic import context
 from scheduler.store.db import make_engine
 from scheduler.store.models import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -18,7 +21,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import application types: store UTCDateTime as its plain column type.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

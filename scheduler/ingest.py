@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from scheduler.domain.replan import ExistingReminder, reconcile
 from scheduler.profile_options import parse_hhmm
 from scheduler.store import models
 from scheduler.store.db import insert_for
+from scheduler.web.corrections import corrected, corrections_of
 
 log = logging.getLogger("scheduler.ingest")
 
@@ -195,6 +197,7 @@ def ingest_activity(
 
     profile = profile_of(athlete)
     result = classify(activity, _history(session, athlete.id, activity), profile)
+    result = corrected(session, activity.id, result)
     needs_detail = _record(row, result)
     session.flush()
 
@@ -233,11 +236,12 @@ def ingest_history(
     earlier = [a for a in _history(session, athlete.id, batch[0]) if a.id not in batch_ids]
     series = [*earlier, *batch]
     results: list[IngestResult] = []
+    runner = corrections_of(session, changed)
     for activity, result in zip(series, classify_series(series, profile_of(athlete)), strict=True):
         item = changed.get(activity.id)
         if item is None:
             continue
-        needs_detail = _record(item.row, result)
+        needs_detail = _record(item.row, corrected(session, activity.id, result, runner))
         results.append(
             IngestResult(activity.id, item.created, True, result.effort.value, needs_detail=needs_detail)
         )
@@ -342,6 +346,7 @@ def apply_day_plan(
                 *in_day,
                 models.Reminder.step == step.step,
                 models.Reminder.status.in_((*UNSENT, "cancelled")),
+                models.Reminder.response.is_(None),  # the runner's answer (skip, snooze) stands
             )
             .values(
                 activity_id=step.activity_id,
@@ -393,6 +398,176 @@ def _insert_reminder(session: Session, athlete_id: int, day: date, step: Planned
         .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
     )
     session.execute(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderChange:
+    """One reminder a re-plan changed, as commands print it (the shape `recovery checkin` prints too)."""
+
+    reminder_id: int
+    step: str
+    change: str  # added | cancelled | moved | changed | skipped
+    due_at: datetime
+    reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reminder_id": self.reminder_id,
+            "step": self.step,
+            "change": self.change,
+            "due_at": self.due_at.isoformat(),
+            "reason": self.reason,
+        }
+
+
+def open_days(session: Session, athlete: models.Athlete, config: IngestConfig, now: datetime) -> set[date]:
+    """The athlete's days a profile change can still alter: those with a step not yet sent and not yet over
+    (a cancelled one may come back), and today and yesterday, where a tool newly owned adds steps."""
+    days = {
+        day
+        for day in session.scalars(
+            select(models.Reminder.local_day).where(
+                models.Reminder.athlete_id == athlete.id,
+                models.Reminder.local_day.is_not(None),
+                models.Reminder.status.in_((*UNSENT, "cancelled")),
+                models.Reminder.expires_at > now,
+            )
+        )
+        if day is not None
+    }
+    today = now.astimezone(ZoneInfo(athlete.timezone or config.default_zone)).date()
+    return days | {today, today - timedelta(days=1)}
+
+
+def replan_profile(
+    session: Session, athlete: models.Athlete, config: IngestConfig, now: datetime, *, reclassify: bool
+) -> list[ReminderChange]:
+    """After a profile change (tools, quiet hours, heart rates): re-plan every open day of the athlete at
+    once; with `reclassify` (heart rates changed) their activities are classified again first. Returns what
+    changed, one entry per reminder; steps for tools no longer owned are cancelled saying so."""
+    days = open_days(session, athlete, config, now)
+    targets = days | {day - timedelta(days=1) for day in days}
+    if reclassify:
+        _reclassify(session, athlete, targets, config)
+    before = _day_rows(session, athlete.id, targets, config.default_zone)
+    replan_days(session, athlete, days, config, now)
+    session.flush()
+    after = _day_rows(session, athlete.id, targets, config.default_zone)
+    changes = [
+        change
+        for key, row in sorted(after.items(), key=lambda item: (item[1].due_at, item[1].id))
+        if (change := _change(before.get(key), row)) is not None
+    ]
+    return [_say_missing_tool(session, athlete, config, change, now) for change in changes]
+
+
+def _reclassify(session: Session, athlete: models.Athlete, days: set[date], config: IngestConfig) -> None:
+    profile = profile_of(athlete)
+    rows = session.scalars(
+        select(models.Activity)
+        .where(
+            models.Activity.athlete_id == athlete.id,
+            models.Activity.deleted_at.is_(None),
+            models.Activity.backfilled.is_(False),
+            models.Activity.start_date >= _midnight(min(days)) - _DAY_READ_MARGIN,
+            models.Activity.start_date < _midnight(max(days)) + _DAY_READ_MARGIN,
+        )
+        .order_by(models.Activity.start_date)
+    )
+    for row in rows:
+        try:
+            activity = parse_activity(row.raw, f"Strava activity {row.id}")
+        except ValueError:
+            continue
+        if local_day(activity, config.default_zone) in days:
+            result = classify(activity, _history(session, athlete.id, activity), profile)
+            _record(row, corrected(session, row.id, result))
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    step: str
+    status: str
+    due_at: datetime
+    title: str
+    body: str
+    last_error: str | None
+
+
+def _day_rows(
+    session: Session, athlete_id: int, days: set[date], default_zone: str
+) -> dict[tuple[date, str], _Row]:
+    """The reminders of those days, due times in their activity's zone (as `upcoming` shows them)."""
+    rows = session.execute(
+        select(
+            models.Reminder.local_day,
+            models.Reminder.id,
+            models.Reminder.step,
+            models.Reminder.status,
+            models.Reminder.due_at,
+            models.Reminder.title,
+            models.Reminder.body,
+            models.Reminder.last_error,
+            models.Activity.timezone,
+        )
+        .join(models.Activity, models.Activity.id == models.Reminder.activity_id, isouter=True)
+        .where(models.Reminder.athlete_id == athlete_id, models.Reminder.local_day.in_(sorted(days)))
+    ).all()
+    return {
+        (day, step): _Row(id_, step, status, due.astimezone(_zone(zone, default_zone)), title, body, error)
+        for day, id_, step, status, due, title, body, error, zone in rows
+        if day is not None  # `local_day IN (…)` never matches NULL
+    }
+
+
+def _zone(name: str | None, default_zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or default_zone)
+    except (ValueError, KeyError):  # a zone this machine's tz database lacks: UTC still tells the instant
+        return ZoneInfo("UTC")
+
+
+def _change(before: _Row | None, after: _Row) -> ReminderChange | None:
+    """What happened to one reminder between two snapshots of its day, if anything."""
+    was = before.status if before is not None else None
+    if before is not None and was == after.status == "planned":
+        if before.due_at != after.due_at:
+            return ReminderChange(
+                after.id, after.step, "moved", after.due_at, f"was due {before.due_at.isoformat()}"
+            )
+        if (before.title, before.body) != (after.title, after.body):
+            return ReminderChange(after.id, after.step, "changed", after.due_at, "new wording")
+        return None
+    if was == after.status:
+        return None
+    if after.status == "cancelled" and was in UNSENT:
+        return ReminderChange(after.id, after.step, "cancelled", after.due_at, after.last_error)
+    if after.status == "skipped":  # the plan says why in the body
+        return ReminderChange(after.id, after.step, "skipped", after.due_at, after.body)
+    if after.status == "planned":
+        return ReminderChange(after.id, after.step, "added", after.due_at, None)
+    return None
+
+
+def _say_missing_tool(
+    session: Session, athlete: models.Athlete, config: IngestConfig, change: ReminderChange, now: datetime
+) -> ReminderChange:
+    """A step cancelled because its tool is no longer owned says so, in the change and in its history."""
+    if change.change != "cancelled" or athlete.equipment is None:
+        return change
+    needed = {tool for step in config.protocols.steps if step.key == change.step for tool in step.equipment}
+    missing = sorted(needed - set(athlete.equipment))
+    if not missing:
+        return change
+    reason = f"needs {' and '.join(missing)}, which athlete {athlete.id} no longer owns (profile changed)"
+    session.execute(
+        update(models.Reminder)
+        .where(models.Reminder.id == change.reminder_id)
+        .values(last_error=reason, updated_at=now)
+    )
+    return replace(change, reason=reason)
 
 
 def delete_activity(session: Session, activity_id: int, now: datetime, config: IngestConfig) -> int:

@@ -20,9 +20,9 @@ from pydantic_settings import (
 )
 
 from scheduler.errors import ConfigError
+from scheduler.resources import PROTOCOLS_FILE
 
 ENV_PREFIX = "RECOVERY_"
-REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 # Upper bounds keep every duration a datetime and a scheduler can hold, and catch a unit mistake.
 HOUR = 3600
@@ -107,6 +107,20 @@ class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
     token: SecretStr | None = None
+    # The base of every link in messages and on the page (a reverse proxy's address); None: http://host:port.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value is not None else None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return self.public_url or f"http://{host}:{self.port}"
 
 
 class DispatchSettings(BaseModel):
@@ -117,6 +131,26 @@ class DispatchSettings(BaseModel):
     workers: int = Field(default=8, ge=1, le=64)
     retry_first: int = Field(default=30, ge=1, le=DAY, description="seconds before the first retry")
     retry_max: int = Field(default=1800, ge=1, le=DAY, description="longest wait between retries")
+
+
+class ImportSettings(BaseModel):
+    """The watched folder of activity files (RECOVERY_IMPORT__…); off unless `dir` is set."""
+
+    dir: Path | None = None
+    # Whose files land in `dir` itself; without it, each sub-folder is named for its athlete's id.
+    athlete: int | None = Field(default=None, ge=1, lt=2**63)
+    # Polling instead of inotify (network shares send no events); None: decided by the folder's file system.
+    poll: bool | None = None
+    poll_interval: float = Field(default=2.0, ge=0.2, le=300, description="seconds between polling scans")
+    # A file is read once its size has not changed for this long (or at once on inotify's close-write).
+    settle: float = Field(default=1.0, ge=0, le=60)
+
+    @field_validator("dir")
+    @classmethod
+    def _folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"not a folder: {value}")
+        return value
 
 
 class Settings(BaseSettings):
@@ -130,13 +164,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     timezone: str = Field(default_factory=machine_zone)
-    protocols_file: Path = REPO_CONFIG_DIR / "protocols.yaml"
+    protocols_file: Path = PROTOCOLS_FILE
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     strava: StravaSettings = Field(default_factory=StravaSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    # `import` is a keyword: declared through the namespace so the section is RECOVERY_IMPORT__… and [import].
+    __annotations__["import"] = "ImportSettings"
+    vars()["import"] = Field(default_factory=ImportSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -181,6 +218,11 @@ class Settings(BaseSettings):
                 lease=("dispatch", "lease_seconds"),
             )
         return self
+
+    @property
+    def imports(self) -> ImportSettings:
+        section: ImportSettings = getattr(self, "import")
+        return section
 
     @property
     def db_url(self) -> str:

@@ -18,8 +18,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('athletes') as batch:
+        batch.add_column(sa.Column('failing_since', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('failed_polls', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('athletes') as batch:
+        batch.drop_column('failed_polls')
+        batch.drop_column('failing_since')

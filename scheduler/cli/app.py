@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from scheduler.cli.help import HelpGroup
+
 app = typer.Typer(
+    cls=HelpGroup,
     name="recovery",
     help="Recovery reminders for runners, from their Strava activities.",
     no_args_is_help=True,

@@ -19,10 +19,21 @@ from scheduler.domain.protocols import load_protocols
 from scheduler.errors import InputError
 from scheduler.profile_options import parse_equipment, parse_quiet_hours
 
-MaxHr = Annotated[int | None, typer.Option("--max-hr", min=100, max=240, help="Maximum heart rate (bpm).")]
-RestHr = Annotated[int | None, typer.Option("--rest-hr", min=25, max=120, help="Resting heart rate (bpm).")]
+MaxHr = Annotated[
+    int | None, typer.Option("--max-hr", min=100, max=240, metavar="BPM", help="Maximum heart rate (bpm).")
+]
+RestHr = Annotated[
+    int | None, typer.Option("--rest-hr", min=25, max=120, metavar="BPM", help="Resting heart rate (bpm).")
+]
 ThresholdHr = Annotated[
-    int | None, typer.Option("--threshold-hr", min=80, max=230, help="Lactate threshold heart rate (bpm).")
+    int | None,
+    typer.Option(
+        "--threshold-hr",
+        metavar="BPM",
+        min=80,
+        max=230,
+        help="Lactate threshold heart rate (bpm); accepted, but no rule reads it yet.",
+    ),
 ]
 
 
@@ -39,7 +50,9 @@ def _read_activities(path: Path) -> list[Activity]:
 
 @app.command("classify")
 def classify_command(
-    file: Annotated[Path, typer.Argument(help="Strava activity JSON: one object or an array.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Strava activity JSON: one object or an array.")
+    ],
     max_hr: MaxHr = None,
     rest_hr: RestHr = None,
     threshold_hr: ThresholdHr = None,
@@ -60,18 +73,27 @@ def classify_command(
 
 @app.command("plan")
 def plan_command(
-    file: Annotated[Path, typer.Argument(help="Strava activity JSON: one object or an array.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Strava activity JSON: one object or an array.")
+    ],
     now: Annotated[
-        str | None, typer.Option("--now", help="Plan as if it were this instant (ISO 8601 with offset).")
+        str | None,
+        typer.Option(
+            "--now", metavar="ISO8601", help="Plan as if it were this instant (ISO 8601 with offset)."
+        ),
     ] = None,
     max_hr: MaxHr = None,
     rest_hr: RestHr = None,
     threshold_hr: ThresholdHr = None,
     equipment: Annotated[
-        str | None, typer.Option("--equipment", help="Tools you own, comma-separated (default: all).")
+        str | None,
+        typer.Option("--equipment", metavar="TOOLS", help="Tools you own, comma-separated (default: all)."),
     ] = None,
     quiet_hours: Annotated[
-        str | None, typer.Option("--quiet-hours", help="No deferred reminders then, e.g. 22:00-07:00.")
+        str | None,
+        typer.Option(
+            "--quiet-hours", metavar="HH:MM-HH:MM", help="No deferred reminders then, e.g. 22:00-07:00."
+        ),
     ] = None,
 ) -> None:
     """Print the recovery plan of each day of the activities: one JSON line per step, planned or skipped.

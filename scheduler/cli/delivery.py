@@ -66,6 +66,7 @@ def _base(reminder: models.Reminder, zone: tzinfo) -> dict[str, Any]:
         "status": reminder.status,
         "title": reminder.title,
         "tags": list(reminder.tags or []),
+        "response": reminder.response,  # the runner's answer: done, skipped, snoozed, or None
     }
 
 
@@ -110,7 +111,7 @@ def upcoming_command(json_out: JsonOption = False) -> None:
 @app.command("history")
 def history_command(
     json_out: JsonOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, metavar="N", help="How many, newest first.")] = 50,
 ) -> None:
     """Past reminders, newest first (sent, partial, failed, expired, cancelled, skipped), with where they
     went: each destination, whether it got the reminder, and its error if not."""
@@ -126,7 +127,7 @@ def history_command(
                 **_base(reminder, zone),
                 "sent_at": _local(reminder.sent_at, zone),
                 "attempts": reminder.attempts,
-                "error": reminder.last_error,
+                "error": _why(reminder),
                 # One entry per destination over every attempt: a retry tries only those still missing it.
                 "results": destinations.get(reminder.id, []),
             }
@@ -150,6 +151,16 @@ def history_command(
         _table("Reminder history", ["id", "due", "step", "title", "status", "sent", "where / why"], table)
     else:
         typer.echo("no past reminder", err=True)
+
+
+def _why(reminder: models.Reminder) -> str | None:
+    """Why it went as it did: the last error, or for a step the plan skipped the plan's reason (kept as its
+    body, "skipped: …", which is what the runner would have read)."""
+    if reminder.last_error:
+        return reminder.last_error
+    if reminder.status == "skipped":
+        return reminder.body
+    return None
 
 
 def _pending_status(row: dict[str, Any]) -> str:
@@ -190,7 +201,8 @@ def notify_test_command(
     urls: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Apprise URLs to test (default: RECOVERY_NOTIFY__URLS and RECOVERY_NOTIFY__CONFIG)."
+            metavar="URL",
+            help="Apprise URLs to test (default: RECOVERY_NOTIFY__URLS and RECOVERY_NOTIFY__CONFIG).",
         ),
     ] = None,
     json_out: JsonOption = False,

@@ -68,10 +68,11 @@ def auth_command(
         ),
     ] = None,
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Local port for Strava's redirect.")
+        int,
+        typer.Option("--port", min=0, max=65535, metavar="PORT", help="Local port for Strava's redirect."),
     ] = oauth.DEFAULT_PORT,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Seconds to wait for the redirect.")
+        float, typer.Option("--timeout", min=1, metavar="SECONDS", help="Seconds to wait for the redirect.")
     ] = 600.0,
 ) -> None:
     """Connect a Strava athlete: open the printed URL, approve, and the redirect comes back here."""
@@ -143,7 +144,7 @@ def athletes_command(
     ctx: typer.Context,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """List connected athletes: id, name, time zone, state, last sync."""
+    """List connected athletes: id, name, time zone, state, last sync, and failing polls with since when."""
     if ctx.invoked_subcommand is not None:
         return
     store = open_store(settings())
@@ -158,6 +159,9 @@ def athletes_command(
                 "last_sync_at": _iso(a.last_sync_at),
                 "deferred_until": _iso(a.defer_until),
                 "last_error": a.last_error,
+                # The current streak of failed polls: since its first failure, how many in a row.
+                "failing_since": _iso(a.failing_since),
+                "failed_polls": a.failed_polls,
                 "scope": a.scope,
                 "notify_urls": len(a.notify_urls or []),
             }
@@ -178,22 +182,43 @@ def athletes_command(
         if row["deferred_until"]:
             line += f"  (waits until {row['deferred_until']})"
         typer.echo(line)
+        if row["failed_polls"]:
+            typer.echo(
+                f"{'':>10}  polls failing since {row['failing_since']} ({row['failed_polls']} in a row): "
+                f"{row['last_error']}"
+            )
+        elif row["last_error"]:
+            typer.echo(f"{'':>10}  last error: {row['last_error']}")
 
 
 @athletes_app.command("set")
 def athletes_set(
-    athlete_id: Annotated[int, typer.Argument(help="The athlete's Strava id.")],
+    athlete_id: Annotated[int, typer.Argument(metavar="ID", help="The athlete's Strava id.")],
     max_hr: MaxHr = None,
     rest_hr: RestHr = None,
     threshold_hr: ThresholdHr = None,
     equipment: Annotated[
-        str | None, typer.Option("--equipment", help="Tools owned, comma-separated (e.g. ice,foam_roller).")
+        str | None,
+        typer.Option(
+            "--equipment", metavar="TOOLS", help="Tools owned, comma-separated (e.g. ice,foam_roller)."
+        ),
     ] = None,
     quiet_hours: Annotated[
-        str | None, typer.Option("--quiet-hours", help="No deferred reminders then, e.g. 22:00-07:00.")
+        str | None,
+        typer.Option(
+            "--quiet-hours", metavar="HH:MM-HH:MM", help="No deferred reminders then, e.g. 22:00-07:00."
+        ),
     ] = None,
 ) -> None:
-    """Set an athlete's profile: heart rates, the recovery tools they own, quiet hours."""
+    """Set an athlete's profile: heart rates, the recovery tools they own, quiet hours.
+
+    Every reminder not yet sent is re-planned at once: the first JSON line is the profile, then one line per
+    changed reminder: {"reminder_id", "step", "change", "due_at", "reason"} (change: added, cancelled, moved,
+    changed, skipped).
+    """
+    from scheduler.domain.protocols import load_protocols
+    from scheduler.ingest import IngestConfig, replan_profile
+
     change = athlete_store.ProfileChange(
         max_hr=max_hr,
         rest_hr=rest_hr,
@@ -205,9 +230,17 @@ def athletes_set(
         raise InputError(
             "nothing to change: give --max-hr, --rest-hr, --threshold-hr, --equipment or --quiet-hours"
         )
-    store = open_store(settings())
+    config = settings()
+    ingest_config = IngestConfig(load_protocols(config.protocols_file), config.timezone)
+    store = open_store(config)
+    now = utc_now()
     with transaction(store.sessions) as session:
-        athlete = athlete_store.set_profile(session, athlete_id, change, utc_now())
+        athlete = athlete_store.set_profile(session, athlete_id, change, now)
+        session.flush()
+        heart_rates = (change.max_hr, change.rest_hr, change.threshold_hr)
+        changes = replan_profile(
+            session, athlete, ingest_config, now, reclassify=any(hr is not None for hr in heart_rates)
+        )
         profile = {
             "id": athlete.id,
             "max_hr": athlete.max_hr,
@@ -217,6 +250,12 @@ def athletes_set(
             "quiet_hours": f"{athlete.quiet_start}-{athlete.quiet_end}" if athlete.quiet_start else None,
         }
     emit(profile)
+    for item in changes:
+        emit(item.to_json())
+    typer.echo(
+        f"re-planned: {len(changes)} reminder(s) changed" if changes else "no unsent reminder changed",
+        err=True,
+    )
 
 
 def _privacy_url(url: str) -> str:
@@ -230,9 +269,9 @@ def _privacy_url(url: str) -> str:
 
 @athletes_app.command("notify")
 def athletes_notify(
-    athlete_id: Annotated[int, typer.Argument(help="The athlete's Strava id.")],
+    athlete_id: Annotated[int, typer.Argument(metavar="ID", help="The athlete's Strava id.")],
     urls: Annotated[
-        list[str] | None, typer.Argument(help="Apprise URLs (none: show the current ones).")
+        list[str] | None, typer.Argument(metavar="URL", help="Apprise URLs (none: show the current ones).")
     ] = None,
     clear: Annotated[
         bool, typer.Option("--clear", help="Remove the athlete's own URLs (the defaults apply again).")
@@ -297,11 +336,17 @@ def _print_report(report: PollReport, names: dict[int, str]) -> None:
 
 @app.command("sync")
 def sync_command(
-    athlete: Annotated[int | None, typer.Option("--athlete", help="Only this athlete (Strava id).")] = None,
+    athlete: Annotated[
+        int | None, typer.Option("--athlete", metavar="ID", help="Only this athlete (Strava id).")
+    ] = None,
     backfill: Annotated[
         float | None,
         typer.Option(
-            "--backfill", min=1, max=3650, help="Also import this many days of history (no reminders)."
+            "--backfill",
+            min=1,
+            max=3650,
+            metavar="DAYS",
+            help="Also import this many days of history (no reminders).",
         ),
     ] = None,
 ) -> None:
@@ -359,16 +404,27 @@ def _poll_with_progress(poller: Poller, athlete_id: int, backfill: float | None)
 # -- activities ----------------------------------------------------------------------------------------------
 
 
-@app.command("activities")
+activities_app = typer.Typer(
+    help="Ingested activities; `set-effort` corrects one's class.", invoke_without_command=True
+)
+app.add_typer(activities_app, name="activities")
+
+
+@activities_app.callback()
 def activities_command(
-    athlete: Annotated[int | None, typer.Option("--athlete", help="Only this athlete (Strava id).")] = None,
-    days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 14,
+    ctx: typer.Context,
+    athlete: Annotated[
+        int | None, typer.Option("--athlete", metavar="ID", help="Only this athlete (Strava id).")
+    ] = None,
+    days: Annotated[int, typer.Option("--days", min=1, metavar="N", help="How many days back.")] = 14,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Ingested activities, newest first, with their effort class, the reasons and the load.
 
     Times are the activity's own local time with its UTC offset, as `upcoming` and `history` show them.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     config = settings()
     store = open_store(config)
     since = datetime.now(UTC) - timedelta(days=days)
@@ -408,6 +464,32 @@ def activities_command(
             typer.echo(f"    {'; '.join(row['reasons'])}")
 
 
+@activities_app.command("set-effort")
+def activities_set_effort(
+    activity_id: Annotated[int, typer.Argument(help="The activity's Strava id.")],
+    effort: Annotated[str, typer.Argument(help="race, speedwork, long_run, easy or other.")],
+) -> None:
+    """Correct an activity's class (the runner's word wins over re-classification); re-plans its day."""
+    from scheduler.domain.protocols import load_protocols
+    from scheduler.ingest import IngestConfig
+    from scheduler.web.corrections import set_effort
+
+    config = settings()
+    ingest = IngestConfig(load_protocols(config.protocols_file), config.timezone)
+    store = open_store(config)
+    with transaction(store.sessions) as session:
+        change = set_effort(session, activity_id, effort, ingest, utc_now())
+    emit(
+        {
+            "activity_id": change.activity_id,
+            "effort": change.effort,
+            "classified_as": change.classified_as,
+            "planned": change.planned,
+            "cancelled": change.cancelled,
+        }
+    )
+
+
 # -- webhook -------------------------------------------------------------------------------------------------
 
 webhook_app = typer.Typer(
@@ -426,7 +508,10 @@ def _app_port(config: Settings) -> Any:
 @webhook_app.command("subscribe")
 def webhook_subscribe(
     callback_url: Annotated[
-        str, typer.Option("--callback-url", help="Public https URL of the daemon's /webhooks/strava.")
+        str,
+        typer.Option(
+            "--callback-url", metavar="URL", help="Public https URL of the daemon's /webhooks/strava."
+        ),
     ],
 ) -> None:
     """Ask Strava to push events to CALLBACK_URL; Strava checks it at once, so the daemon must be running."""

@@ -27,6 +27,7 @@ from scheduler.daemon.health import HealthTracker
 from scheduler.daemon.jobs import WEBHOOKS_JOB, DaemonJobs, JobTimings, Work
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.domain.protocols import load_protocols
+from scheduler.files.athletes import FILES_ONLY
 from scheduler.http import metrics as http_metrics
 from scheduler.http.server import Endpoints, HttpServer, check_exposure
 from scheduler.http.status import status_report
@@ -40,8 +41,10 @@ from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import webhooks
 from scheduler.strava.client import client_factory
 from scheduler.strava.sync import Poller
+from scheduler.web.routes import Web, WebConfig
 
 if TYPE_CHECKING:
+    from scheduler.files.watcher import FolderImport
     from scheduler.notify.apprise_notifier import AppriseNotifier
 
 log = logging.getLogger(__name__)
@@ -91,16 +94,21 @@ class Daemon:
     jobs: DaemonJobs
     health: HealthTracker
     http: HttpServer
+    folder: FolderImport | None = None  # the watched folder of activity files, when configured
 
     def start(self) -> None:
         self.jobs.start()
         self.http.start()
+        if self.folder is not None:
+            self.folder.start()
         log.info("listening on %s (health: %s/healthz)", self.http.url, self.http.url)
 
     def stop(self, wait_seconds: float) -> list[str]:
         """Stop serving and scheduling, give back leased reminders not yet being sent, and let the sends and
         polls in progress finish for up to `wait_seconds`. Returns the jobs still running after that."""
         self.http.stop()
+        if self.folder is not None:
+            self.folder.stop()
         self.jobs.halt()
         try:
             self.dispatcher.release()
@@ -126,7 +134,9 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
 
     urls = [url.get_secret_value() for url in settings.notify.urls]
     notifier = LazyAppriseNotifier(urls, settings.notify.config, settings.notify.timeout)
-    dispatcher = Dispatcher(sessions, notifier, settings.dispatch, instance_id, clock)
+    dispatcher = Dispatcher(
+        sessions, notifier, settings.dispatch, instance_id, clock, public_url=settings.http.base_url
+    )
     strava_ready = settings.strava.client_id is not None and settings.strava.client_secret is not None
     webhooks_on = strava_ready and settings.strava.webhook_verify_token is not None
     timings = JobTimings(
@@ -180,26 +190,43 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
             clock,
             on_event=lambda: jobs.kick(WEBHOOKS_JOB),
         )
+    token = settings.http.token.get_secret_value() if settings.http.token is not None else None
     http_metrics.install(http_metrics.DatabaseCollector(sessions, clock, settings.strava.rate_reserve))
     endpoints = Endpoints(
         health=health.report,
         status=lambda: _status(sessions, clock, instance_id),
         webhook=receiver,
         metrics=http_metrics.exposition,
+        web=Web(
+            WebConfig(
+                sessions, IngestConfig(protocols, settings.timezone), clock, settings.http.base_url, token
+            )
+        ),
     )
     http = HttpServer(settings.http, endpoints)
     _explain_setup(settings, sessions, strava_ready, webhooks_on)
-    return Daemon(settings, instance_id, engine, sessions, dispatcher, jobs, health, http)
+    folder = _folder_import(settings, sessions, IngestConfig(protocols, settings.timezone), clock, jobs)
+    return Daemon(settings, instance_id, engine, sessions, dispatcher, jobs, health, http, folder)
+
+
+def _folder_import(
+    settings: Settings, sessions: sessionmaker[Session], config: IngestConfig, clock: Clock, jobs: DaemonJobs
+) -> FolderImport | None:
+    if settings.imports.dir is None:
+        return None
+    from scheduler.files.watcher import FolderImport  # watchdog only when a folder is watched
+
+    return FolderImport(settings.imports, sessions, config, clock, on_planned=jobs.arm_wakeup)
 
 
 def connected_athletes(sessions: sessionmaker[Session], redactor: Redactor) -> Sequence[int]:
-    """Athletes to keep a poll job for (all but the deauthorized: the poller tells a needs_reauth athlete
-    once); also teaches the log redactor their tokens and own URLs."""
+    """Athletes to keep a poll job for (all but the deauthorized and the files-only; the poller tells a
+    needs_reauth athlete once); also teaches the log redactor their tokens and own URLs."""
     with sessions() as session:
         athletes = session.scalars(select(models.Athlete)).all()
         tokens = [t for a in athletes for t in (a.access_token, a.refresh_token) if t]
         urls = [str(u) for a in athletes for u in (a.notify_urls or [])]
-        connected = [a.id for a in athletes if a.state != athlete_store.DEAUTHORIZED]
+        connected = [a.id for a in athletes if a.state not in (athlete_store.DEAUTHORIZED, FILES_ONLY)]
     redactor.set_secrets("athlete-tokens", tokens)
     redactor.set_secrets("athlete-urls", urls, urls=True)
     return connected

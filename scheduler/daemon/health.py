@@ -2,7 +2,8 @@
 
 Healthy means: the database answers, the job scheduler runs, and dispatch (purely local work) has completed
 recently. A failing Strava is not a health problem — restarting the daemon would not fix it — so the poll age
-is reported but does not make the instance unhealthy.
+is reported but does not make the instance unhealthy. An athlete whose polls keep failing makes the report
+`degraded` (still healthy: 200) and is named in the detailed report with the error and since when.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock
-from scheduler.store import app_state
+from scheduler.store import app_state, models
 from scheduler.store.db import transaction
 
 LAST_DISPATCH_KEY = "daemon.last_dispatch"
@@ -99,13 +100,14 @@ class HealthTracker:
                 self._last_dispatch_error,
             )
         db_problem = database_problem(self._engine)
+        failing = self._failing_athletes() if db_problem is None else []
         running = self._scheduler_running()
         # Before the first dispatch completes, count from the start so a fresh instance is healthy.
         dispatch_age = (now - (last_dispatch or self.started_at)).total_seconds()
         dispatch_fresh = dispatch_age <= self._stale_after.total_seconds()
         healthy = db_problem is None and running and dispatch_fresh
         report: dict[str, Any] = {
-            "status": "ok" if healthy else "unhealthy",
+            "status": "unhealthy" if not healthy else "degraded" if failing else "ok",
             "instance": self.instance_id,
             "now": now.isoformat(),
             "uptime_seconds": round((now - self.started_at).total_seconds(), 1),
@@ -122,14 +124,44 @@ class HealthTracker:
                 "last_ok_at": last_poll.isoformat() if last_poll else None,
                 "age_seconds": round((now - last_poll).total_seconds(), 1) if last_poll else None,
             },
+            "athletes": {"ok": not failing, "failing": failing},
         }
         return healthy, (report if detailed else public_view(report))
 
+    def _failing_athletes(self) -> list[dict[str, Any]]:
+        """Athletes in a streak of failed polls: id, since when, how many in a row, the last error."""
+        try:
+            with self._sessions() as session:
+                rows = session.execute(
+                    select(
+                        models.Athlete.id,
+                        models.Athlete.failing_since,
+                        models.Athlete.failed_polls,
+                        models.Athlete.last_error,
+                    )
+                    .where(models.Athlete.failed_polls > 0)
+                    .order_by(models.Athlete.id)
+                ).all()
+        except Exception:  # the database check above reports what is wrong with it
+            return []
+        return [
+            {
+                "id": athlete_id,
+                "failing_since": since.isoformat() if since else None,
+                "failed_polls": failed,
+                "last_error": error,
+            }
+            for athlete_id, since, failed, error in rows
+        ]
+
 
 def public_view(report: dict[str, Any]) -> dict[str, Any]:
-    """The report without the instance id (host name and pid) and error texts (which may name hosts and
-    ports): what failed stays visible, the details are in the detailed report and /status."""
+    """The report without the instance id (host name and pid), error texts (which may name hosts and ports)
+    and athlete ids (who is connected): what failed stays visible, the details are in the detailed report and
+    /status."""
     view = {key: value for key, value in report.items() if key != "instance"}
+    if isinstance(view.get("athletes"), dict):
+        view["athletes"] = {"ok": view["athletes"]["ok"], "failing": len(view["athletes"]["failing"])}
     for part in ("database", "dispatch"):
         if isinstance(view.get(part), dict):
             view[part] = {

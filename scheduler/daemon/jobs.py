@@ -253,9 +253,6 @@ class DaemonJobs:
 
     # -- polling -----------------------------------------------------------------------------------------
 
-    def poll_interval(self) -> int:
-        return self.timings.poll_interval
-
     def sync_athletes(self) -> None:
         """Make the poll jobs match the connected athletes: one job each, spread over the interval."""
         with self._tracked(ATHLETES_JOB):

@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
@@ -28,6 +28,7 @@ from scheduler.dispatch.backoff import Backoff, RetryPolicy
 from scheduler.notify.port import DestinationResult, Message, Notifier, SendResult
 from scheduler.settings import DispatchSettings
 from scheduler.store.db import transaction
+from scheduler.web import links, signing
 
 log = logging.getLogger("scheduler.dispatch")
 
@@ -122,8 +123,12 @@ class Dispatcher:
         *,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
+        public_url: str | None = None,
     ) -> None:
         self._sessions = sessions
+        # With the page's public URL, every message carries the runner's signed answers and the page's link.
+        self._public_url = public_url
+        self._link_key: bytes | None = None
         self._notifier_for = notifier_for
         self._settings = settings
         self._instance = instance_id
@@ -261,7 +266,7 @@ class Dispatcher:
                 return _Skip(reminder, "too little of its lease left")
             self._in_flight.add(reminder.id)
         started = self._clock()
-        message = Message(reminder.title, reminder.body, reminder.tags, delivered=reminder.delivered_to)
+        message = self._message(reminder)
         try:
             result = notifier.send(message, athlete_urls)
         except Exception as exc:
@@ -272,6 +277,16 @@ class Dispatcher:
                 (DestinationResult("(notifier)", False, f"notifier raised {type(exc).__name__}"),)
             )
         return _Attempt(reminder, started, self._clock(), result)
+
+    def _message(self, reminder: outbox.Claimed) -> Message:
+        message = Message(reminder.title, reminder.body, reminder.tags, delivered=reminder.delivered_to)
+        if self._public_url is None or self._link_key is None:
+            return message
+        return replace(
+            message,
+            links=links.answer_links(self._public_url, self._link_key, reminder.id, reminder.expires_at),
+            page_url=links.page_url(self._public_url, reminder.athlete_id, reminder.id),
+        )
 
     def _settle_and_claim(
         self,
@@ -300,6 +315,8 @@ class Dispatcher:
                 if wanted:
                     expired = outbox.expire(session, now) if expire_first else 0
                     claimed = outbox.claim(session, now, self._instance, self._lease, wanted, due_by=due_by)
+                    if claimed and self._public_url and self._link_key is None:
+                        self._link_key = signing.secret(session, now)  # never changes: read once
                     urls.update(outbox.athlete_urls(session, {r.athlete_id for r in claimed} - urls.keys()))
         finally:
             with self._lock:

@@ -22,12 +22,13 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from scheduler.domain.status import PENDING, AthleteState, ReminderStatus
 from scheduler.notify.port import DestinationResult, SendResult
-from scheduler.store import athletes, models
+from scheduler.store import models
 
 R = models.Reminder
-PLANNED, SENDING, SENT, FAILED, EXPIRED = "planned", "sending", "sent", "failed", "expired"
-PARTIAL = "partial"  # finished with some destinations reached and others never
+PLANNED, SENDING, SENT = ReminderStatus.PLANNED, ReminderStatus.SENDING, ReminderStatus.SENT
+FAILED, EXPIRED, PARTIAL = ReminderStatus.FAILED, ReminderStatus.EXPIRED, ReminderStatus.PARTIAL
 NEVER_SENT_IN_TIME = "its window closed before it could be sent"
 
 
@@ -55,7 +56,7 @@ def _lease_lapsed(now: datetime) -> Any:
 
 
 def _athlete_sendable() -> Any:
-    suspended = select(models.Athlete.id).where(models.Athlete.state == athletes.SUSPENDED)
+    suspended = select(models.Athlete.id).where(models.Athlete.state == AthleteState.SUSPENDED)
     return R.athlete_id.not_in(suspended)
 
 
@@ -67,7 +68,7 @@ def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
 
 def expire(session: Session, now: datetime) -> int:
     """Unsent rows whose window has closed become `expired`: a reminder is never sent late."""
-    stale = select(R.id).where(R.status.in_((PLANNED, SENDING)), R.expires_at <= now, _lease_lapsed(now))
+    stale = select(R.id).where(R.status.in_(PENDING), R.expires_at <= now, _lease_lapsed(now))
     result = session.execute(
         update(R)
         .where(R.id.in_(_skip_locked(session, stale).scalar_subquery()))
@@ -96,7 +97,7 @@ def claim(
     due = (
         select(R.id)
         .where(
-            R.status.in_((PLANNED, SENDING)),
+            R.status.in_(PENDING),
             R.available_at <= (due_by or now),
             R.expires_at > now,
             _lease_lapsed(now),

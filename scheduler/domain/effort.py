@@ -16,7 +16,11 @@ and later ones only settle what earlier ones left open:
    - a warm-up or cool-down on its own is easy, even on race day;
    - easy words make it easy, unless the run was clearly long (≥ 90 min and long by rule 6);
    - Strava's commute flag counts as an easy word;
-   - automatic names ("Morning Run", "Morgenlauf" …) say nothing.
+   - automatic names ("Morning Run", "Morgenlauf" …) say nothing;
+   - a triathlon's run or a relay leg is a race whatever its pace;
+   - a race word at a moderate heart rate and an easy pace is not a race; a name that only looks like an
+     event's (a distance beside a capitalised word: "18mi CPTC") needs a hard effort, or a moderate one
+     over a race distance, to be a race, else the numbers decide.
 4. Heart rate relative to the athlete: the average as a share of max HR (profile, else estimated from
    history: see `load.py`): ≥ 89% race level, ≥ 84% hard, ≥ 80% moderate; when the athlete's recent runs
    give a typical average HR, the level is also capped by the ratio to it (≥ 1.15 race, ≥ 1.08 hard,
@@ -30,8 +34,14 @@ and later ones only settle what earlier ones left open:
    28 days; ≥ 90 min with fewer than 4 runs in those 28 days; always from 2.5 h or 30 km.
 7. Laps, when present: alternating fast and slow laps, a tempo block or a progression → speedwork; an even,
    race-level effort → race.
-   Together: race level over a standard race distance (5K … marathon, 50K), or a hard long run over a half
-   or full marathon → race; otherwise long → long run; hard → speedwork; nothing decisive → easy.
+   Peaks beside averages: a max HR ≥ 90% of max and ≥ 8% of max above the average, with a top speed that
+   shows faster running (or a hilly route), means hard efforts inside → speedwork; without heart rate, a top
+   speed ≥ 1.25× the average on a quicker-than-easy run does, unless laps say otherwise. Without heart rate a
+   treadmill's pace counts at most as moderate.
+   Together: a hard, even effort (peak close to the average) over a race distance, a marathon or 50K run
+   quicker than easy at a moderate heart rate, race level over a standard race distance (5K … marathon,
+   50K), or a hard long run over a half or full marathon → race; otherwise long → long run; hard →
+   speedwork; nothing decisive → easy.
 
 `decided` is False when the summary could not decide and laps (fetched with the DetailedActivity) likely
 would: a run with no telling name or tag, no laps yet, and a moderate or hard effort, or no way to judge its
@@ -48,10 +58,17 @@ from enum import IntEnum, StrEnum
 from itertools import groupby
 
 from scheduler.domain.activity import Activity
-from scheduler.domain.history import Baseline, RunWindow, adjusted_pace, baseline_of
+from scheduler.domain.history import (
+    DURATION_WINDOW,
+    Baseline,
+    RunWindow,
+    adjusted_pace,
+    baseline_of,
+    plausible_max_hr,
+)
 from scheduler.domain.laps import LapPattern, LapReading, format_pace, read_laps
 from scheduler.domain.load import HeartRateScale, heart_rate_scale, training_load
-from scheduler.domain.names import Cue, Found, NameReading, read_name
+from scheduler.domain.names import Cue, Found, NameReading, is_race_leg, read_name
 from scheduler.domain.profile import AthleteProfile
 
 
@@ -94,6 +111,7 @@ RACE_DISTANCES: tuple[tuple[float, str], ...] = (
     (50000.0, "50K"),
 )
 LONG_RACE_DISTANCES = frozenset({"half marathon", "marathon", "50K"})
+MARATHON_DISTANCES = frozenset({"marathon", "50K"})
 # Certified courses measure short on a GPS watch rarely and long often.
 DISTANCE_UNDER, DISTANCE_OVER = 0.015, 0.04
 HR_LEVELS = ((0.89, Level.RACE), (0.84, Level.HARD), (0.80, Level.MODERATE))
@@ -105,6 +123,14 @@ MIN_UNDECIDED_SECONDS = 15 * 60
 LONG_MINUTES, LONG_RATIO, LONG_MINUTES_NO_HISTORY = 75.0, 1.5, 90.0
 ALWAYS_LONG_MINUTES, ALWAYS_LONG_METRES = 150.0, 30000.0
 JOGGED_RACE_MAX_METRES = 25000.0
+# Hard efforts inside a run whose average hides them (a workout's recoveries, warm-up and cool-down): the
+# heart rate peaked near max, well above the average. Easy runs with strides rarely pass 85-88% of max.
+SURGE_PEAK_SHARE, SURGE_GAP_SHARE = 0.90, 0.08
+# Without heart rate: top speed well above the average on a run already quicker than easy.
+SURGE_SPEED_RATIO = 1.25
+SURGE_SPEED_BACKING = 1.15  # a heart-rate peak is believed when the top speed shows faster running too
+# An even effort: peak heart rate close to the average and no fast bursts, as in a race.
+EVEN_GAP_SHARE, EVEN_SPEED_RATIO = 0.07, 1.16
 
 
 def classify(activity: Activity, history: Sequence[Activity], profile: AthleteProfile) -> Classification:
@@ -158,6 +184,8 @@ class _Signals:
     race_distance: str | None
     distance_reason: str | None
     hilly: bool
+    surges: str | None = None  # the sentence saying hard efforts hide inside the average, if they do
+    even: bool = False  # peak heart rate (or top speed) close to the average: one steady effort
 
 
 def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | None) -> _Signals:
@@ -167,6 +195,10 @@ def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | Non
     )
     hr_level, hr_reason = _heart_rate_level(activity, baseline, scale)
     pace_level, pace_reason = _pace_level(activity, baseline, hilly)
+    if activity.trainer and hr_level is None and pace_level is not None and pace_level > Level.MODERATE:
+        # Treadmills measure distance 10-20% off: without heart rate their pace cannot show a race.
+        pace_level = Level.MODERATE
+        pace_reason = f"{pace_reason}, but a treadmill's pace is too rough to call it hard"
     level, reasons = hr_level, tuple(r for r in (hr_reason, pace_reason) if r)
     if hr_level is None:
         level = pace_level
@@ -181,9 +213,53 @@ def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | Non
         if race_distance
         else None
     )
+    surges, even = _spread(activity, scale, pace_level, hilly)
     return _Signals(
-        level, reasons, pace_level, _long_reason(activity, baseline), race_distance, distance_reason, hilly
+        level,
+        reasons,
+        pace_level,
+        _long_reason(activity, baseline),
+        race_distance,
+        distance_reason,
+        hilly,
+        surges,
+        even,
     )
+
+
+def _spread(
+    activity: Activity, scale: HeartRateScale | None, pace_level: Level | None, hilly: bool
+) -> tuple[str | None, bool]:
+    """What the peaks say beside the averages: hidden hard efforts (a sentence), or one even effort."""
+    speed_ratio = (
+        activity.max_speed / activity.average_speed
+        if activity.max_speed and activity.average_speed and not activity.trainer
+        else None
+    )
+    peak = plausible_max_hr(activity)
+    if scale is not None and activity.average_heartrate and peak is not None:
+        top, gap = scale.fraction_of_max(peak), (peak - activity.average_heartrate) / scale.max_hr
+        # A strap that locks on to cadence peaks too, but without any faster running to go with it.
+        quicker = (
+            hilly
+            or (speed_ratio is not None and speed_ratio >= SURGE_SPEED_BACKING)
+            or (speed_ratio is None and pace_level is not None and pace_level >= Level.MODERATE)
+        )
+        if top >= SURGE_PEAK_SHARE and gap >= SURGE_GAP_SHARE and quicker:
+            return (
+                f"max HR {peak:.0f} = {top:.0%} of max, {peak - activity.average_heartrate:.0f} above the "
+                "average: hard efforts inside",
+                False,
+            )
+        return None, gap <= EVEN_GAP_SHARE and (speed_ratio is None or speed_ratio <= EVEN_SPEED_RATIO)
+    if speed_ratio is None:
+        return None, False
+    if speed_ratio >= SURGE_SPEED_RATIO and pace_level is not None and pace_level >= Level.MODERATE:
+        return (
+            f"top speed {speed_ratio:.1f}× the average on a quicker-than-easy run: faster efforts inside",
+            False,
+        )
+    return None, speed_ratio <= EVEN_SPEED_RATIO
 
 
 def _heart_rate_level(
@@ -234,16 +310,19 @@ def _race_distance(metres: float) -> str | None:
 def _long_reason(activity: Activity, baseline: Baseline) -> str | None:
     minutes = activity.moving_time / 60
     if activity.distance >= ALWAYS_LONG_METRES:
-        return f"{activity.distance / 1000:.1f} km: from 30 km a run is always long"
+        km = activity.distance / 1000
+        return f"{km:.1f} km: from {ALWAYS_LONG_METRES / 1000:g} km a run is always long"
     if minutes >= ALWAYS_LONG_MINUTES:
-        return f"{minutes:.0f} min: from 2.5 h a run is always long"
+        return f"{minutes:.0f} min: from {ALWAYS_LONG_MINUTES / 60:g} h a run is always long"
     if baseline.median_duration is not None:
         ratio = activity.moving_time / baseline.median_duration
         if minutes >= LONG_MINUTES and ratio >= LONG_RATIO:
-            return f"{minutes:.0f} min is {ratio:.1f}× your median run of the last 28 days"
+            window = DURATION_WINDOW.days
+            return f"{minutes:.0f} min is {ratio:.1f}× your median run of the last {window} days"
         return None
     if minutes >= LONG_MINUTES_NO_HISTORY:
-        return f"{minutes:.0f} min, and too few recent runs to compare: from 90 min a run counts as long"
+        least = f"{LONG_MINUTES_NO_HISTORY:g} min"
+        return f"{minutes:.0f} min, and too few recent runs to compare: from {least} a run counts as long"
     return None
 
 
@@ -282,9 +361,13 @@ def _by_words(activity: Activity, signals: _Signals) -> _Verdict | None:
         qualifier = not_race or warmup or easy
         if qualifier is not None:
             return _qualified_race(race, qualifier, says, signals)
+        if is_race_leg(race.text):
+            return _Verdict(Effort.RACE, (says(race), "the run of a multisport race or a relay leg"))
         if _ran_easy(activity, signals):
             effort = Effort.LONG_RUN if signals.long_reason else Effort.EASY
             return _Verdict(effort, (says(race), "but it was run at an easy effort:", *signals.level_reasons))
+        if race.weak and not _raced(signals):
+            return None  # a distance beside a club, a shop or a place: the numbers decide
         return _Verdict(Effort.RACE, (says(race),))
     if warmup is not None:
         return _Verdict(Effort.EASY, (says(warmup),))
@@ -314,12 +397,29 @@ def _qualified_race(race: Found, qualifier: Found, says: _Says, signals: _Signal
 
 
 def _ran_easy(activity: Activity, signals: _Signals) -> bool:
-    """A race name on a run at easy effort (a jogged parkrun); not long races, which look easy by nature."""
+    """A race name on a run at easy effort (a jogged parkrun); not long races, which look easy by nature.
+
+    A moderate heart rate counts as easy when the pace was easy too: a race is run faster than training.
+    """
     if activity.distance >= JOGGED_RACE_MAX_METRES or activity.moving_time >= ALWAYS_LONG_MINUTES * 60:
         return False
+    if signals.level == Level.MODERATE:
+        return signals.pace_level == Level.EASY and not signals.hilly
     if signals.level != Level.EASY:
         return False
     return signals.pace_level in (None, Level.EASY) and not (signals.pace_level is None and signals.hilly)
+
+
+def _raced(signals: _Signals) -> bool:
+    """Whether the effort backs a name that only looks like an event's (a distance beside a proper noun)."""
+    if signals.level is None:
+        return True  # nothing to check it against: the name is all there is
+    if signals.level >= Level.HARD:
+        return True
+    return signals.level == Level.MODERATE and (
+        signals.race_distance is not None
+        or (signals.pace_level is not None and signals.pace_level >= Level.HARD)
+    )
 
 
 def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _Verdict:
@@ -337,6 +437,17 @@ def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _V
         return race
     if long:
         return _Verdict(Effort.LONG_RUN, (long, *why))
+    by_heart = activity.has_heartrate
+    if signals.surges and (
+        laps is None or (by_heart and laps.pattern in (LapPattern.EASY, LapPattern.MIXED))
+    ):
+        # Auto-laps every km or mile blur a session's structure; the heart rate's peak still shows it. A top
+        # speed alone may be strides or a GPS spike: laps, when there are any, decide.
+        return _Verdict(
+            Effort.SPEEDWORK,
+            (signals.surges, *why, *((laps.reason,) if laps else ())),
+            decided=by_heart or not can_fetch,
+        )
     if level is None:
         if laps is not None:
             return _Verdict(Effort.EASY, (laps.reason,))
@@ -349,6 +460,8 @@ def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _V
         return _Verdict(Effort.EASY, ("nothing says hard or long",))
     if level == Level.EASY:
         return _Verdict(Effort.EASY, (*why, laps.reason) if laps else why)
+    if laps is not None and laps.pattern == LapPattern.EVEN_FAST and activity.trainer and not by_heart:
+        return _Verdict(Effort.EASY, (*why, "even laps on a treadmill, whose pace is too rough to call hard"))
     return _hard_or_moderate(level, why, signals, laps, can_fetch)
 
 
@@ -359,6 +472,23 @@ def _race_by_numbers(
     if level is None or activity.moving_time < MIN_RACE_SECONDS:
         return None
     even = laps is not None and laps.pattern == LapPattern.EVEN_FAST
+    if (
+        level >= Level.HARD
+        and signals.distance_reason
+        and signals.even
+        and (laps is None or even)
+        and not signals.long_reason
+    ):
+        # An event named only by itself ("Corporate Challenge") run hard and even over a race distance.
+        return _Verdict(Effort.RACE, (*why, signals.distance_reason, "one even effort, as in a race"))
+    if (
+        signals.race_distance in MARATHON_DISTANCES
+        and level >= Level.MODERATE
+        and signals.pace_level is not None
+        and signals.pace_level >= Level.MODERATE
+    ):
+        # Nobody trains over a marathon quicker than easy: a marathon's heart rate is moderate by nature.
+        return _Verdict(Effort.RACE, (*why, signals.distance_reason or ""))
     if level == Level.RACE and signals.distance_reason:
         return _Verdict(
             Effort.RACE, (*why, signals.distance_reason, *((laps.reason,) if even and laps else ()))

@@ -72,6 +72,9 @@ AUTOMATIC_NAMES: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 
+# A multisport race's run, or a relay's leg: a race even when run slower than easy after the swim and bike.
+_LEG = r"tri(?:athlon)?|duathlon|aquathlon|ironman|70\.3|t2 run|run (?:leg|split)|relay leg|ekiden"
+_LEG_RE = re.compile(rf"\b(?:{_LEG})\b", re.IGNORECASE)
 _DIST = r"\d+(?:[.,]\d+)?\s*(?:k|km|mi|miles?|m)\b"
 _ORD = r"\d+\s*(?:st|nd|rd|th)"
 
@@ -103,6 +106,16 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
         r"plan|program(?:me)?|cycle)\b|\b(?:training|prep|preparing|prepping|building)\s+(?:for|towards)\b.*",
     ),
     _p(Cue.NEUTRAL, r"\b(?:mlr|medium[- ]long(?: run)?)\b"),
+    # an event still to come ("marathon in 3 weeks", "big race Sunday") says nothing about today's run
+    _p(
+        Cue.NEUTRAL,
+        r"\b(?:big |next |goal |a |the |my )?(?:(?:half[- ]?)?marathon|race|hm|10k|5k|ultra|parkrun)"
+        r"(?:\s+(?:is|was))?\s+(?:in\s+(?:\d+|a|an|one|two|three|four|five|six)\s+(?:days?|weeks?|months?)|"
+        r"(?:\d+|one|two|three|four|five|six)\s+(?:days?|weeks?)\s+(?:out|away|to go)|tomorrow|"
+        r"(?:on |this |next )?(?:saturday|sunday|weekend|monday)\b)",
+    ),
+    # half-mile repeats and "halves" are a workout, not a half marathon
+    _p(Cue.WORKOUT, r"\b(?:alternating\s+)?half[- ]?miles?(?:\s+(?:repeats?|reps))?\b|\bhalves\b"),
     # --- warm-ups and cool-downs recorded as their own activity
     _p(
         Cue.WARMUP,
@@ -179,7 +192,9 @@ NAME_PATTERNS: tuple[NamePattern, ...] = (
         r"kampioenschap(?:pen)?|time[- ]?trial|tt|p[rb]|personal (?:best|record)|bestzeit|"
         r"record perso(?:nnel)?|"
         r"marca personal|mejor marca|recorde pessoal|persoonlijk record|primato personale|bq|podium|bib|"
-        r"startnummer|dossard|dorsal|pettorale|chip time|gun time|official time)\b|park\s?run\b|"
+        r"startnummer|dossard|dorsal|pettorale|chip time|gun time|official time|"
+        rf"{_LEG})\b|"
+        r"park\s?run\b|"
         r"[🏅🥇🥈🥉🏆]",
     ),
     _p(
@@ -218,7 +233,7 @@ def _words(text: str) -> frozenset[str]:
 _EVENT_WORD = re.compile(
     r"\b(?:carrera|corrida|course|corsa|prova|trot|trophy|trofeo|trophée|troféu|cup|copa|coppa|memorial|"
     r"classic|grand prix|loppet|silvester|sylvestre|silvestre|foulées|stadtlauf|volkslauf|citylauf|"
-    r"firmenlauf|berglauf|[a-zäöüß]{3,}lauf|[a-z]{3,}loop)\b",
+    r"firmenlauf|berglauf|[a-zäöüß]{3,}lauf|[a-z]{3,}loop|shuffle|challenge|dash|ragnar|hood to coast)\b",
     re.IGNORECASE,
 )
 # Compounds of "-lauf"/"-loop" that are ordinary training runs, not events.
@@ -282,6 +297,11 @@ class NameReading:
     def decisive(self) -> bool:
         """True when the text says something about the effort (neutral words and pacing alone do not)."""
         return any(f.cue not in (Cue.NEUTRAL, Cue.NOT_RACE) for f in self.found)
+
+
+def is_race_leg(text: str) -> bool:
+    """A triathlon's (or duathlon's, a relay's) run: raced, though tired legs make it look easy."""
+    return _LEG_RE.search(text) is not None
 
 
 def is_automatic_name(name: str) -> bool:

@@ -30,9 +30,10 @@ from scheduler.domain.activity import Activity
 from scheduler.domain.effort import Classification, Effort
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols, ProtocolStep
+from scheduler.domain.status import ReminderStatus
 from scheduler.domain.timing import QuietHours, schedule
 
-PlanStatus = Literal["planned", "skipped"]
+PlanStatus = Literal[ReminderStatus.PLANNED, ReminderStatus.SKIPPED]
 
 # Which effort decides a day: the first of these found among the day's activities.
 EFFORT_RANK: dict[Effort, int] = {
@@ -175,7 +176,7 @@ def _plan_one_day(
             step=step.key,
             due_at=slot.due.astimezone(zone),
             expires_at=slot.expires.astimezone(zone),
-            status="skipped" if late or slot.missed is not None else "planned",
+            status=ReminderStatus.SKIPPED if late or slot.missed is not None else ReminderStatus.PLANNED,
             title=step.title.format_map(facts),
             body=body,
             tags=step.tags,
@@ -191,7 +192,7 @@ def _keep_one_next_day_step_per_morning(drafts: dict[date, list[_Draft]]) -> Non
     claims: dict[tuple[str, date], list[date]] = defaultdict(list)
     for day, steps in drafts.items():
         for draft in steps:
-            if draft.next_day and draft.planned.status == "planned":
+            if draft.next_day and draft.planned.status == ReminderStatus.PLANNED:
                 claims[(draft.planned.step, draft.planned.due_at.date())].append(day)
     for (key, delivered_on), days in claims.items():
         if len(days) < 2:
@@ -206,7 +207,7 @@ def _keep_one_next_day_step_per_morning(drafts: dict[date, list[_Draft]]) -> Non
                     draft,
                     planned=replace(
                         draft.planned,
-                        status="skipped",
+                        status=ReminderStatus.SKIPPED,
                         body=f"skipped: {draft.label} on {delivered_on:%a %d %b} already comes for "
                         f"{owner_names} ({owner:%a %d %b}); one each day is enough",
                     ),

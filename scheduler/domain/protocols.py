@@ -23,6 +23,7 @@ import yaml
 from scheduler.domain.effort import Effort
 from scheduler.domain.timing import When, parse_span, parse_when
 from scheduler.errors import ConfigError
+from scheduler.resources import PROTOCOLS_FILE
 
 EQUIPMENT = frozenset(
     {
@@ -133,8 +134,8 @@ class Protocols:
 
 
 def default_protocols_path() -> Path:
-    """The shipped defaults: `config/protocols.yaml` at the repository (or source tree) root."""
-    return Path(__file__).resolve().parents[2] / "config" / "protocols.yaml"
+    """The shipped defaults, inside the package (`config/protocols.yaml` is the users' copy of them)."""
+    return PROTOCOLS_FILE
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -18,16 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, get_args
 
 from scheduler.domain.planning import PlannedStep
+from scheduler.domain.status import SETTLED, UNSENT, ReminderStatus
 
-ReminderStatus = Literal["planned", "sending", "sent", "partial", "failed", "expired", "cancelled", "skipped"]
-REMINDER_STATUSES: frozenset[str] = frozenset(get_args(ReminderStatus))
+__all__ = ["REMINDER_STATUSES", "ExistingReminder", "ReminderStatus", "ReplanActions", "reconcile"]
 
-_CANCELLABLE = frozenset({"planned", "skipped"})
-# `partial`: some destinations got it (dispatch's per-destination delivery); history like `sent`.
-_UNTOUCHABLE = frozenset({"sending", "sent", "partial", "failed", "expired"})
+REMINDER_STATUSES: frozenset[str] = frozenset(ReminderStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +75,22 @@ def reconcile(existing: Sequence[ExistingReminder], new_plan: Sequence[PlannedSt
     cancel = [
         reminder.step
         for reminder in existing
-        if reminder.step not in planned_keys and reminder.status in _CANCELLABLE
+        if reminder.step not in planned_keys and reminder.status in UNSENT
     ]
     return ReplanActions(insert=tuple(insert), update=tuple(update), cancel=tuple(cancel))
 
 
 def _needs_update(reminder: ExistingReminder, step: PlannedStep) -> bool:
-    if reminder.status in _UNTOUCHABLE:
+    if reminder.status in SETTLED:
         return False
-    if reminder.status == "cancelled":
+    if reminder.status == ReminderStatus.CANCELLED:
         return True
-    if reminder.status == "skipped":
-        return step.status == "planned"
+    if reminder.status == ReminderStatus.SKIPPED:
+        return step.status == ReminderStatus.PLANNED
     same_window = _same_instant(reminder.due_at, step.due_at) and _same_instant(
         reminder.expires_at, step.expires_at
     )
-    if step.status == "skipped":
+    if step.status == ReminderStatus.SKIPPED:
         # Left to its own expiry when only time has passed; a plan that no longer wants it says so now.
         return not (same_window and step.closed)
     same_leader = reminder.activity_id is None or reminder.activity_id == step.activity_id

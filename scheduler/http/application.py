@@ -77,8 +77,16 @@ def _authenticated(token: str | None, authorization: str) -> bool:
 class Gate:
     """Before any route: 501 for methods no route has, the bearer token, and OPTIONS (the Allow header)."""
 
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute], token: str | None, guarded: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        routes: list[BaseRoute],
+        token: str | None,
+        guarded: bool,
+        page: Callable[[str], bool] = lambda path: False,  # the runner's page signs its visitors in itself
+    ) -> None:
         self._app = app
+        self._page = page
         self._routes = routes
         self._token = token
         self._guarded = guarded
@@ -96,7 +104,7 @@ class Gate:
         response: Response | None = None
         if scope["method"] not in self._methods:
             response = _error(501, f"method {scope['method']} not implemented")
-        elif self._guarded and path not in PUBLIC_PATHS and not authenticated:
+        elif self._guarded and path not in PUBLIC_PATHS and not self._page(path) and not authenticated:
             response = _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
         elif scope["method"] == "OPTIONS":
             allowed = self._allowed(scope)
@@ -183,6 +191,8 @@ class _Routes:
             routes.append(Route(METRICS_PATH, _safely(METRICS_PATH, self.metrics), methods=["GET"]))
         if endpoints.webhook is not None:
             routes.append(Route(WEBHOOK_PATH, _webhook_dispatch(self), methods=["GET", "POST"]))
+        if endpoints.web is not None:
+            routes.extend(endpoints.web.routes())
         return routes
 
 
@@ -211,4 +221,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_app(endpoints: Endpoints, *, token: str | None, guarded: bool) -> ASGIApp:
     routes = _Routes(endpoints).routes()
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
-    return Gate(app, routes, token, guarded)
+    page = endpoints.web.serves if endpoints.web is not None else (lambda path: False)
+    return Gate(app, routes, token, guarded, page)

@@ -30,6 +30,18 @@ class WebhookEndpoint(Protocol):
         ...
 
 
+class WebPage(Protocol):
+    """The runner's page (scheduler.web): its own routes, which do their own sign-in."""
+
+    def routes(self) -> list[Any]:
+        """Starlette routes."""
+        ...
+
+    def serves(self, path: str) -> bool:
+        """Whether `path` is the page's (the bearer guard leaves it to the page's sign-in)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Endpoints:
     # (healthy, report); the argument says whether the caller may see identifying details (instance id,
@@ -38,3 +50,4 @@ class Endpoints:
     status: Callable[[], JsonBody]
     webhook: WebhookEndpoint | None  # None: the webhook receiver is off and its path answers 404
     metrics: Callable[[], bytes] | None = None  # Prometheus text exposition; None: /metrics answers 404
+    web: WebPage | None = None  # the runner's page; None: no page

@@ -54,6 +54,9 @@ def status_report(session: Session, now: datetime, limit: int = 20) -> dict[str,
                 "timezone": athlete.timezone,
                 "last_sync_at": _iso(athlete.last_sync_at),
                 "last_error": athlete.last_error,
+                # The current streak of failed polls (null and 0 when the last poll worked).
+                "failing_since": _iso(athlete.failing_since),
+                "failed_polls": athlete.failed_polls,
                 "defer_until": _iso(athlete.defer_until),
                 "own_destinations": len(athlete.notify_urls or []),
             }

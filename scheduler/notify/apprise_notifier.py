@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
-from scheduler.notify.format import Rendering, markdown, plain_text
+from scheduler.notify.format import Rendering, markdown, ntfy_actions, plain_text
 from scheduler.notify.port import DestinationResult, Message, SendResult, destination_keys
 
 log = logging.getLogger("scheduler.notify")
@@ -130,14 +130,17 @@ class AppriseNotifier:
         if decision.fallback:
             log.warning("%r (tags %s): %s", message.title, ",".join(message.tags), decision.fallback)
         chosen = [
-            _Target.of(self._prioritised(found[i], message), found[i], found_keys[i])
+            _Target.of(self._for_message(found[i], message), found[i], found_keys[i])
             for i in decision.chosen
             if found_keys[i] not in message.delivered
         ]
-        rich = [target for target in chosen if target.destination.rich]
-        plain = [target for target in chosen if not target.destination.rich]
+        # One apprise call per rendering: rich or plain text, and with the answers as buttons (ntfy) or as
+        # links in the text (email and the rest).
         batches = [
-            (group, render(message)) for group, render in ((rich, markdown), (plain, plain_text)) if group
+            (group, render(message, links=not buttons))
+            for buttons in (False, True)
+            for rich, render in ((True, markdown), (False, plain_text))
+            if (group := [t for t in chosen if t.destination.rich == rich and t.buttons == buttons])
         ]
         results = [
             DestinationResult(r.destination, r.ok, r.error, key)
@@ -159,20 +162,34 @@ class AppriseNotifier:
                 log.warning("%r not delivered to %s: %s", message.title, result.destination, result.error)
         return outcome
 
-    def _prioritised(self, destination: _Destination, message: Message) -> _Destination:
-        """The destination as it sends `message`: an urgent one at high priority where the service has one.
+    def _for_message(self, destination: _Destination, message: Message) -> _Destination:
+        """The destination as it sends `message`: an urgent one at high priority where the service has one,
+        and on ntfy the answers as action buttons and the page as the click URL.
 
-        A priority the URL sets itself is kept: the user chose it. The instance is a new one, built from the
-        full URL with `priority=high`, so a shared instance is never changed under another thread.
+        A priority, click or actions the URL sets itself is kept: the user chose it. The instance is a new
+        one, built from the full URL with the arguments added, so a shared instance is never changed under
+        another thread.
         """
-        level = HIGH_PRIORITY.get(type(destination.service).__name__)
-        if not message.urgent or level is None or not _at_default_priority(destination.service):
+        service = destination.service
+        full = service.url(privacy=False)
+        own = {name for name, _ in parse_qsl(urlsplit(full).query)}
+        arguments: dict[str, str] = {}
+        level = HIGH_PRIORITY.get(type(service).__name__)
+        if message.urgent and level is not None and _at_default_priority(service):
+            arguments["priority"] = level
+        if _takes_buttons(service):
+            if message.links and "actions" not in own:
+                arguments["actions"] = ntfy_actions(message)
+            if message.page_url and "click" not in own:
+                arguments["click"] = message.page_url
+        if not arguments:
             return destination
-        full = destination.service.url(privacy=False)
-        boosted = apprise.Apprise.instantiate(_with_query(full, priority=level), asset=self._asset)
-        if boosted is None:  # not for a URL apprise built itself; if it were, send as configured
+        changed = apprise.Apprise.instantiate(_with_query(full, **arguments), asset=self._asset)
+        if changed is None:  # not for a URL apprise built itself; if it were, send as configured
             return destination
-        return _Destination(boosted, destination.tags, destination.rich, destination.public)
+        return _Destination(
+            changed, destination.tags, destination.rich, destination.public, buttons="actions" in arguments
+        )
 
     def _load(self, athlete_urls: Sequence[str]) -> tuple[list[_Destination], list[DestinationResult]]:
         """The destinations of one send: the athlete's own URLs, else the defaults and the config file."""
@@ -268,6 +285,7 @@ class _Destination:
     tags: frozenset[str]
     rich: bool  # shows Markdown or HTML (its own preferred format, e.g. a `?format=` override)
     public: str  # its privacy URL as configured (a priority set for one message does not change it)
+    buttons: bool = False  # this instance carries the message's answers as action buttons (ntfy)
 
     @classmethod
     def of(cls, service: Any) -> _Destination:
@@ -284,6 +302,10 @@ class _Target:
     public: str  # as configured
     sent_as: str  # the privacy URL of the instance sent with (with a priority apprise shows, if raised)
 
+    @property
+    def buttons(self) -> bool:
+        return self.destination.buttons
+
     @classmethod
     def of(cls, sending: _Destination, configured: _Destination, key: str) -> _Target:
         sent_as = configured.public if sending is configured else sending.service.url(privacy=True)
@@ -294,6 +316,11 @@ def _take(waiting: list[tuple[str, _Target]], url: str) -> _Target:
     """The first destination not reported yet that sent as `url` (a crashed plugin may report none)."""
     index = next((i for i, (sent_as, _) in enumerate(waiting) if sent_as == url), 0)
     return waiting.pop(index)[1]
+
+
+def _takes_buttons(service: Any) -> bool:
+    """ntfy shows action buttons and opens a click URL; other services get the answers as links."""
+    return type(service).__name__ == "NotifyNtfy"
 
 
 def _at_default_priority(service: Any) -> bool:

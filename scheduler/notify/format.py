@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from scheduler.notify.port import Message
+from scheduler.notify.port import Link, Message
 
 BodyFormat = Literal["text", "markdown"]
 
@@ -30,14 +30,34 @@ class Rendering:
     body_format: BodyFormat
 
 
-def plain_text(message: Message) -> Rendering:
-    return Rendering(title=message.title, body=message.body, body_format="text")
+def plain_text(message: Message, links: bool = True) -> Rendering:
+    """The body as planned; with `links`, the answers and the page as "Label: URL" lines after it."""
+    lines = [f"{link.label}: {link.url}" for link in _links(message)] if links else []
+    body = "\n\n".join([message.body, "\n".join(lines)]) if lines else message.body
+    return Rendering(title=message.title, body=body, body_format="text")
 
 
-def markdown(message: Message) -> Rendering:
-    """Each line becomes a paragraph; text is escaped so an activity named "5*1k" stays literal."""
+def markdown(message: Message, links: bool = True) -> Rendering:
+    """Each line becomes a paragraph; text is escaped so an activity named "5*1k" stays literal. With `links`,
+    a last paragraph holds the answers and the page as Markdown links (HTML links in an email)."""
     paragraphs = [_markdown_line(line) for line in message.body.splitlines() if line.strip()]
+    if links and _links(message):
+        paragraphs.append(" · ".join(f"[{escape_markdown(link.label)}]({link.url})" for link in _links(message)))
     return Rendering(title=message.title, body="\n\n".join(paragraphs), body_format="markdown")
+
+
+def ntfy_actions(message: Message) -> str:
+    """The answers as ntfy action buttons (the `actions` argument of apprise's ntfy URL): each an `http`
+    action POSTing its signed URL, clearing the notification. ntfy shows at most three."""
+    return "; ".join(
+        f"action=http, label={link.label}, url={link.url}, method=POST, clear=true"
+        for link in message.links[:3]
+    )
+
+
+def _links(message: Message) -> list[Link]:
+    page = [Link("Open the page", message.page_url)] if message.page_url else []
+    return [*message.links, *page]
 
 
 def escape_markdown(text: str) -> str:

@@ -13,6 +13,15 @@ URGENT_TAG = "urgent"
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """One answer the runner can give from the notification: a button where the service has buttons (an
+    ntfy `http` action POSTs `url`), a link in the text elsewhere (it opens a confirmation page first)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     title: str
     body: str
@@ -21,6 +30,10 @@ class Message:
     # Keys (`destination_keys`) of destinations that already have this message, from an earlier attempt: a
     # retry leaves them out, so a working destination never gets a copy per failure of another one.
     delivered: frozenset[str] = field(default_factory=frozenset)
+    # The runner's one-tap answers (done, skip, snooze) and the page the notification opens; none without a
+    # public URL to point them at.
+    links: tuple[Link, ...] = ()
+    page_url: str | None = None
 
     @property
     def urgent(self) -> bool:

@@ -46,15 +46,6 @@ def list_all(session: Session) -> list[models.Athlete]:
     return list(session.scalars(select(models.Athlete).order_by(models.Athlete.id)))
 
 
-def connected_ids(session: Session) -> list[int]:
-    """Athletes the daemon keeps a poll job for: everyone who has not deauthorized the app."""
-    return list(
-        session.scalars(
-            select(models.Athlete.id).where(models.Athlete.state != DEAUTHORIZED).order_by(models.Athlete.id)
-        )
-    )
-
-
 def upsert_connected(
     session: Session,
     athlete_id: int,
@@ -83,6 +74,8 @@ def upsert_connected(
     athlete.defer_until = None
     athlete.alerted_problem = None
     athlete.alerted_at = None
+    athlete.failing_since = None
+    athlete.failed_polls = 0
     save_tokens(athlete, grant, now)
     session.flush()
     return athlete, created

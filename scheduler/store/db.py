@@ -29,10 +29,6 @@ DATABASE_FILE_MODE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def normalize_url(url: str) -> URL:
     """The URL as the engine uses it: plain `postgresql://` (and the old `postgres://`) means psycopg 3."""
     parsed = make_url(url)

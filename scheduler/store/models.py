@@ -90,6 +90,10 @@ class Athlete(Base):
     # When the user was last told about a problem, so they are told once, not every poll.
     alerted_at: Mapped[datetime | None]
     alerted_problem: Mapped[str | None] = mapped_column(String(40))
+    # The current streak of failed polls: when its first failure was and how many in a row; a successful poll
+    # ends it. Shown by `recovery athletes`, /status and /healthz.
+    failing_since: Mapped[datetime | None]
+    failed_polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -157,6 +161,9 @@ class Reminder(Base):
     # a row that ends with some still missing is `partial`. Keys are privacy URLs (scheduler.notify.port).
     delivered_to: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     sent_at: Mapped[datetime | None]
+    # The runner's answer (done, skipped, snoozed; NULL: none) and when; re-planning leaves answered rows be.
+    response: Mapped[str | None] = mapped_column(String(20))
+    responded_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -207,3 +214,69 @@ class AppState(Base):
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class SignInLink(Base):
+    """An athlete's personal sign-in link for the page; only the token's SHA-256 is kept."""
+
+    __tablename__ = "signin_links"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie's SHA-256, whose data it may see (NULL: the admin, every athlete) and
+    the token its forms must carry (CSRF)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    athlete_id: Mapped[int | None] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SigningKey(Base):
+    """Secrets that sign action links (HMAC), sealed at rest like the tokens."""
+
+    __tablename__ = "signing_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    secret: Mapped[str] = mapped_column(SealedString())
+    created_at: Mapped[datetime]
+
+
+class EffortCorrection(Base):
+    """The runner's own class for an activity: it outlives re-reads and re-classification."""
+
+    __tablename__ = "effort_corrections"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    effort: Mapped[str] = mapped_column(String(20))
+    classified_as: Mapped[str | None] = mapped_column(String(20))  # what the classifier said before
+    set_at: Mapped[datetime]
+
+
+class FileImport(Base):
+    """Each activity file seen (by content), so a file is imported once however often it is renamed, touched
+    or copied in again; a rejected one is remembered too, so it is reported once."""
+
+    __tablename__ = "file_imports"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
+    # The activity it became, or the one it duplicates (a Strava activity, or an earlier file's); no foreign
+    # key: a deleted activity must not make its file importable again.
+    activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(20))  # imported, duplicate, rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(300))
+    seen_at: Mapped[datetime]

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 NEEDS_REAUTH = "needs_reauth"
 APP_INACTIVE = "app_inactive"
+POLLS_FAILING = "polls_failing"
+# This many failed polls in a row tell the athlete (once per streak): one failure is usually Strava's hiccup.
+FAILING_AFTER = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,24 @@ def app_inactive(probe_minutes: float) -> Problem:
                 "account, subscribe, then reactivate the application at https://www.strava.com/settings/api. "
                 f"The scheduler checks again every {probe_minutes:g} minutes with one request and resumes "
                 "by itself as soon as Strava answers; you will not be told again."
+            ),
+            tags=("urgent",),
+        ),
+    )
+
+
+def polls_failing(
+    name: str, athlete_id: int, failed_polls: int, since: datetime, error: str, advice: str
+) -> Problem:
+    who = f"{name} ({athlete_id})" if name else str(athlete_id)
+    return Problem(
+        POLLS_FAILING,
+        Message(
+            title=f"Recovery reminders stopped for {who}: reading Strava fails",
+            body=(
+                f"The last {failed_polls} polls of Strava for athlete {who} failed, the first at "
+                f"{since:%Y-%m-%d %H:%M} UTC: {error}. Until a poll works again, new activities get no "
+                f"recovery reminders. {advice} You will be told again only if it works and then fails again."
             ),
             tags=("urgent",),
         ),

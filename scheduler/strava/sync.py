@@ -18,14 +18,19 @@ How a poll reads (one athlete), one read per tick in the steady state:
 - Every page is committed on its own: nothing already read is lost when a later request fails.
 - Before each request the shared rate budget is checked; when it is spent, or on a 429, the athlete is
   deferred to the window reset (`Athlete.defer_until`). Nothing sleeps.
-- Several instances poll the same athletes on the same schedule; a per-athlete claim in `AppState` lets one
-  of them poll per interval.
+- Several instances poll the same athletes on the same schedule; a per-athlete claim in `AppState`, held
+  while the poll runs, and the start of the last scheduled poll let one of them poll per interval. A manual
+  `recovery sync` holds the claim only while it runs. A poll that does not run logs why.
+- A failed poll (Strava down, an answer we cannot use, a bug) counts towards the athlete's failure streak
+  (`Athlete.failing_since`, `failed_polls`), shown by `recovery athletes`, /status and /healthz; the third in
+  a row tells the athlete once what is wrong and what to do. The next successful poll ends the streak.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -36,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock, utc_now
+from scheduler.daemon.outage import is_connection_error
 from scheduler.domain.activity import parse_timezone
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_activity, ingest_history
@@ -57,6 +63,7 @@ from scheduler.strava.port import (
     StravaError,
     StravaPort,
     StravaPortFactory,
+    StravaUnavailable,
     Unauthorized,
 )
 
@@ -237,9 +244,10 @@ class Poller:
         report = PollReport(athlete_id)
         now = self.clock()
         try:
-            state = self._claim(athlete_id, now)
+            state, claim = self._claim(athlete_id, now)
         except _Skip as skip:
             report.outcome, report.message = "skipped", str(skip)
+            log.info("athlete %s: poll skipped: %s", athlete_id, skip)
             return report
         except tokens.ReauthNeeded as error:
             self._lost_access(athlete_id, error.reason)
@@ -251,6 +259,9 @@ class Poller:
                 deferred.until,
                 deferred.reason,
             )
+            log.info(
+                "athlete %s: poll deferred until %s: %s", athlete_id, deferred.until.isoformat(), deferred
+            )
             return report
         access: AthleteAccess | None = None
         try:
@@ -259,9 +270,22 @@ class Poller:
         except (tokens.ReauthNeeded, StravaError, BudgetSpent) as error:
             POLL_FAILURES.labels(athlete=str(athlete_id)).inc()
             report.outcome, report.deferred_until, report.message = self.handle_failure(athlete_id, error)
+            if report.outcome == "failed":
+                self._failed_poll(athlete_id, report.message, _advice(error, athlete_id))
+        except Exception as error:
+            # A bug (the core is meant to be total) fails this athlete's polls every time: count it like any
+            # failed poll so it shows, then let the caller log the traceback. A database outage is not the
+            # athlete's failure: the daemon tells it once.
+            if not is_connection_error(error):
+                POLL_FAILURES.labels(athlete=str(athlete_id)).inc()
+                self._failed_poll_guarded(
+                    athlete_id, f"{type(error).__name__}: {error}", _advice(error, athlete_id)
+                )
+            raise
         finally:
             if access is not None:
                 report.reads = access.reads
+            self._release(athlete_id, claim)
         log.info("%s", report)
         return report
 
@@ -295,7 +319,11 @@ class Poller:
         self._failed(athlete_id, str(error))
         return "failed", None, str(error)
 
-    def _claim(self, athlete_id: int, now: datetime) -> PollState:
+    def _claim(self, athlete_id: int, now: datetime) -> tuple[PollState, str]:
+        """Take the athlete's poll claim: (state, the claim's id for `_release`), or raise why not to poll.
+
+        A scheduled poll runs unless another poll runs right now or another instance's scheduled poll started
+        within half the interval. A manual one (`interactive`) always runs and leaves the schedule alone."""
         with transaction(self.sessions) as session:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is None:
@@ -307,11 +335,38 @@ class Poller:
             if not self.interactive and athlete.defer_until is not None and athlete.defer_until > now:
                 raise _Deferred(athlete.defer_until, athlete.last_error or "deferred")
             row, state = poll_state.locked_state(session, athlete_id, now)
-            if not self.interactive and state.claimed_until is not None and state.claimed_until > now:
-                raise _Skip("polled moments ago (by another instance)")
-            state.claimed_until = now + timedelta(seconds=self.interval / 2)
+            if not self.interactive:
+                if state.claimed_until is not None and state.claimed_until > now:
+                    raise _Skip(
+                        f"another poll of this athlete runs right now (its claim lasts at most until "
+                        f"{state.claimed_until.isoformat()})"
+                    )
+                since = now - state.scheduled_at if state.scheduled_at is not None else None
+                if since is not None and since < timedelta(seconds=self.interval / 2):
+                    raise _Skip(
+                        f"a scheduled poll (this or another instance) ran {since.total_seconds():.0f} s ago"
+                    )
+                state.scheduled_at = now
+            claim = uuid.uuid4().hex
+            state.claimed_by, state.claimed_until = claim, now + poll_state.POLL_LEASE
             poll_state.save_state(row, state, now)
-            return state
+            return state, claim
+
+    def _release(self, athlete_id: int, claim: str) -> None:
+        """The poll is over: the next may start at once. If this fails the lease runs out by itself."""
+        try:
+            with transaction(self.sessions) as session:
+                row, state = poll_state.locked_state(session, athlete_id, self.clock())
+                if state.claimed_by == claim:
+                    state.claimed_by = state.claimed_until = None
+                    poll_state.save_state(row, state, self.clock())
+        except Exception as error:
+            log.warning(
+                "athlete %s: poll claim not released (%s); it lapses within %s",
+                athlete_id,
+                error,
+                poll_state.POLL_LEASE,
+            )
 
     def _poll(
         self,
@@ -360,11 +415,21 @@ class Poller:
         with transaction(self.sessions) as session:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is not None:
+                if athlete.failed_polls:
+                    log.warning(
+                        "athlete %s: polls work again after %d failed in a row since %s",
+                        athlete_id,
+                        athlete.failed_polls,
+                        athlete.failing_since.isoformat() if athlete.failing_since else "?",
+                    )
                 athlete.last_sync_at = self.clock()
                 athlete.last_error = None
                 athlete.defer_until = None
+                athlete.failing_since = None
+                athlete.failed_polls = 0
                 athlete.updated_at = self.clock()
             alerts.clear(session, athlete_id, alerts.APP_INACTIVE)
+            alerts.clear(session, athlete_id, alerts.POLLS_FAILING)
             row, current = poll_state.locked_state(session, athlete_id, now)
             current.unconfirmed = bool(items)  # the sequence ended on a short page, not an empty one
             poll_state.save_state(row, current, now)
@@ -532,6 +597,31 @@ class Poller:
                 athlete.last_error = reason
                 athlete.updated_at = self.clock()
 
+    def _failed_poll(self, athlete_id: int, error: str, advice: str) -> None:
+        """Count a failed poll in the athlete's streak; the `FAILING_AFTER`th in a row tells them once."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            athlete = session.get(models.Athlete, athlete_id)
+            if athlete is None:
+                return
+            athlete.failing_since = athlete.failing_since or now
+            athlete.failed_polls = (athlete.failed_polls or 0) + 1
+            athlete.last_error = error
+            athlete.updated_at = now
+            failed, since, name = athlete.failed_polls, athlete.failing_since, athlete.name
+        log.warning(
+            "athlete %s: poll failed (%d in a row since %s): %s", athlete_id, failed, since.isoformat(), error
+        )
+        if failed >= alerts.FAILING_AFTER:
+            problem = alerts.polls_failing(name, athlete_id, failed, since, error, advice)
+            alerts.alert_once(self.sessions, self.notifier, athlete_id, problem, now)
+
+    def _failed_poll_guarded(self, athlete_id: int, error: str, advice: str) -> None:
+        try:
+            self._failed_poll(athlete_id, error, advice)
+        except Exception as recording:  # the original error matters more; it is raised on
+            log.error("athlete %s: could not record the failed poll: %s", athlete_id, recording)
+
     def _lost_access(self, athlete_id: int, reason: str) -> None:
         with transaction(self.sessions) as session:
             athlete = session.get(models.Athlete, athlete_id)
@@ -576,6 +666,29 @@ def make_poller(
     )
 
 
+def _advice(error: Exception, athlete_id: int) -> str:
+    """What the athlete (or whoever runs the scheduler) can do about a failed poll."""
+    if isinstance(error, StravaUnavailable):
+        return (
+            "Strava, or this machine's network, does not answer; the scheduler keeps trying at every poll. "
+            "If it lasts, check the network of the machine running it and https://status.strava.com."
+        )
+    if isinstance(error, ClientRejected):
+        return (
+            "Strava refuses the app's credentials: check RECOVERY_STRAVA__CLIENT_ID and "
+            "RECOVERY_STRAVA__CLIENT_SECRET against https://www.strava.com/settings/api, then restart it."
+        )
+    if isinstance(error, StravaError):
+        return (
+            f"Strava answers something the scheduler cannot use: `recovery sync --athlete {athlete_id}` "
+            "shows it; if it lasts, report it with the daemon's log."
+        )
+    return (
+        f"This is an error inside the scheduler: `recovery sync --athlete {athlete_id}` shows it and the "
+        "daemon's log has the details; please report it with that log."
+    )
+
+
 class _Deferred(Exception):
     def __init__(self, until: datetime, reason: str) -> None:
         super().__init__(reason)
@@ -595,7 +708,9 @@ def _start(raw: Json) -> datetime:
 
 
 def _update_zone(athlete: models.Athlete, newest: Json) -> None:
-    """The athlete's zone follows their newest activity (used when a reminder has no activity zone)."""
+    """The athlete's zone follows their newest activity. Reminders keep their own activity's zone; this one
+    decides which local day is "today" when a profile change re-plans, dates imported files that carry no
+    zone, and is shown by `recovery athletes`, /status and the page."""
     raw = newest.get("timezone")
     if not isinstance(raw, str) or not raw.strip():
         return

@@ -111,10 +111,13 @@ def test_state_lives_in_the_data_volume_and_the_state_directory() -> None:
     assert unit["EnvironmentFile"] == ["-/etc/recovery-scheduler/env"]
 
 
-def test_the_image_runs_as_a_non_root_user_and_installs_the_repo_in_place() -> None:
+def test_the_image_runs_as_a_non_root_user_and_installs_the_wheel() -> None:
     users = dockerfile("USER")
     assert users and users[-1] not in ("root", "0")
-    assert any("pip install -e /app" in run for run in dockerfile("RUN"))
+    runs = dockerfile("RUN")
+    assert any("pip wheel --wheel-dir /wheels /src" in run for run in runs)
+    assert any("pip install --no-index --find-links /wheels recovery-scheduler" in run for run in runs)
+    assert not any("pip install -e" in run for run in runs)  # the package needs no source tree beside it
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     assert ".venv" in ignored and ".git" in ignored
 

@@ -216,3 +216,56 @@ def test_notify_test_fails_when_a_destination_refuses(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "FAILED" in done.stdout and "error=500" in done.stdout
     assert "hunter22" not in done.stdout + done.stderr
+
+
+def test_history_says_why_a_reminder_was_skipped(tmp_path: Path) -> None:
+    """A race noticed long after its end: ice (useful 3 h) is recorded as skipped, and history says why."""
+    from scheduler.domain.protocols import load_protocols
+    from scheduler.ingest import IngestConfig, ingest_activity
+    from scheduler.settings import Settings
+    from tests.doubles import strava_data
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'recovery.db'}")
+    migrate.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    add_athlete(sessions, T0, athlete_id=1)
+    race = strava_data.summary_activity(
+        300,
+        1,
+        "Harbourfront 10K",
+        T0 - timedelta(hours=8),
+        workout_type=1,
+        distance=10000.0,
+        moving_time=2580,
+    )
+    config = IngestConfig(load_protocols(Settings(data_dir=tmp_path).protocols_file), "UTC")
+    with transaction(sessions) as session:
+        athlete = session.get(models.Athlete, 1)
+        assert athlete is not None
+        ingest_activity(session, athlete, race, config, T0)
+    engine.dispose()
+
+    done = recovery(["history", "--json"], tmp_path)
+    table = recovery(["history"], tmp_path)
+
+    assert done.returncode == table.returncode == 0, done.stderr
+    [ice] = [row for row in json_lines(done.stdout) if row["step"] == "ice"]
+    assert ice["status"] == "skipped"
+    assert isinstance(ice["error"], str) and ice["error"].startswith("skipped: ice")
+    assert "useful" in ice["error"]
+    assert "skipped: ice" in table.stdout
+
+
+def test_the_readme_mailto_example_reaches_a_relay_addressed_by_ip(tmp_path: Path) -> None:
+    """README's `mailto://` for a relay known by its IP: `from=` gives the sender (an IP has no domain to
+    make one from), `to=` the recipient; plain SMTP, no login, as a LAN relay takes it."""
+    from tests.doubles.receivers import SmtpReceiver
+
+    with SmtpReceiver() as relay:
+        url = f"mailto://127.0.0.1:{relay.port}?from=recovery@example.org&to=me@example.org"
+        done = recovery(["notify-test", url], tmp_path)
+        [mail] = relay.wait_for(1)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (mail.mail_from, mail.rcpt_tos) == ("recovery@example.org", ("me@example.org",))
+    assert mail.subject == "Recovery scheduler: test"

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.domain.protocols import load_protocols
+from scheduler.domain.protocols import default_protocols_path, load_protocols
 from scheduler.ingest import IngestConfig, delete_activity, forget_athlete, ingest_activity, ingest_history
-from scheduler.settings import REPO_CONFIG_DIR
 from scheduler.store import models
 
 NOW = datetime(2026, 5, 16, 15, 0, tzinfo=UTC)  # 11:00 in Toronto
@@ -19,7 +18,7 @@ NOW = datetime(2026, 5, 16, 15, 0, tzinfo=UTC)  # 11:00 in Toronto
 
 @pytest.fixture
 def config() -> IngestConfig:
-    return IngestConfig(protocols=load_protocols(REPO_CONFIG_DIR / "protocols.yaml"), default_zone="UTC")
+    return IngestConfig(protocols=load_protocols(default_protocols_path()), default_zone="UTC")
 
 
 def add_athlete(session: Session, athlete_id: int = 7) -> models.Athlete:

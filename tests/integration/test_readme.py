@@ -12,11 +12,23 @@ import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 INLINE = re.compile(r"`(recovery [^`]+)`")
-SUBCOMMANDS = {
-    "athletes": {"set", "notify"},
-    "webhook": {"subscribe", "status", "unsubscribe"},
-    "db": {"upgrade"},
-}
+
+
+def _subcommands() -> dict[str, set[str]]:
+    """Each command group of the real CLI with its subcommands, so a new one needs no list kept here."""
+    import typer
+
+    from scheduler.cli import app
+
+    root = typer.main.get_command(app)
+    return {
+        name: set(group.commands)
+        for name, group in root.commands.items()  # type: ignore[attr-defined]
+        if hasattr(group, "commands")
+    }
+
+
+SUBCOMMANDS = _subcommands()
 
 
 def shell_lines(text: str) -> list[str]:

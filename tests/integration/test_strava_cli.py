@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, select
@@ -24,6 +25,7 @@ from scheduler.store.db import make_engine, make_sessionmaker
 from scheduler.strava import oauth
 from scheduler.strava.client import client_factory
 from tests.doubles import strava_fixtures
+from tests.doubles.receivers import HttpReceiver
 from tests.doubles.strava_double import StravaDouble
 
 strava_double = strava_fixtures.strava_double
@@ -328,6 +330,96 @@ def test_athletes_set_and_notify(cli: Cli, strava_double: StravaDouble, db: sess
     assert cli("athletes", "notify", str(ATHLETE), "nonsense-not-a-url")[0] == 2
     assert cli("athletes", "notify", str(ATHLETE), "--clear")[0] == 0
     assert athletes_in(db)[0].notify_urls == []
+
+
+def unsent(db: sessionmaker[Session]) -> dict[str, models.Reminder]:
+    with db() as session:
+        rows = session.scalars(
+            select(models.Reminder).where(models.Reminder.status.in_(("planned", "skipped")))
+        )
+        return {r.step: r for r in rows}
+
+
+MASSAGERS = {"leg_massager", "foot_massager", "knee_massager", "massage_gun"}
+
+
+def test_athletes_set_replans_unsent_reminders_at_once_and_prints_each_change(
+    cli: Cli, strava_double: StravaDouble, db: sessionmaker[Session]
+) -> None:
+    strava_double.add_activity(
+        ATHLETE,
+        name="Harbourfront 10K",
+        workout_type=1,
+        start_date=datetime.now(UTC) - timedelta(hours=2),
+        distance=10000,
+        moving_time=2580,
+        average_heartrate=172,
+    )
+    assert cli("auth", "--code", strava_double.issue_code(ATHLETE))[0] == 0
+    assert cli("sync")[0] == 0
+    before = unsent(db)
+    assert MASSAGERS & set(before) and "foam_roll" in before
+
+    code, out, err = cli("athletes", "set", str(ATHLETE), "--equipment", "ice,foam_roller")
+
+    assert code == 0, err
+    profile, *changes = [json.loads(line) for line in out.splitlines()]
+    assert profile["equipment"] == ["foam_roller", "ice"]
+    assert {c["step"] for c in changes} == MASSAGERS & set(before)
+    for change in changes:
+        assert set(change) == {"reminder_id", "step", "change", "due_at", "reason"}
+        assert change["change"] == "cancelled"
+        assert "no longer owns" in change["reason"] and change["step"].split("_")[0] in change["reason"]
+        assert change["reminder_id"] == before[change["step"]].id
+    after = unsent(db)
+    assert not MASSAGERS & set(after) and "foam_roll" in after
+    with db() as session:
+        cancelled = session.scalars(
+            select(models.Reminder).where(models.Reminder.status == "cancelled")
+        ).all()
+        assert {r.step for r in cancelled} == MASSAGERS & set(before)
+        assert all("no longer owns" in (r.last_error or "") for r in cancelled)
+
+    # Quiet hours until 09:30 move the 08:00 foam roll to 09:30, local time.
+    code, out, err = cli("athletes", "set", str(ATHLETE), "--quiet-hours", "22:00-09:30")
+    assert code == 0, err
+    [moved] = [json.loads(line) for line in out.splitlines()[1:]]
+    assert (moved["step"], moved["change"]) == ("foam_roll", "moved")
+    due = datetime.fromisoformat(moved["due_at"])
+    assert (due.hour, due.minute) == (9, 30)
+    assert due.utcoffset() == ZoneInfo("America/Toronto").utcoffset(due.replace(tzinfo=None))
+    assert unsent(db)["foam_roll"].due_at == due
+
+    code, out, err = cli("athletes", "set", str(ATHLETE), "--quiet-hours", "22:00-09:30")  # nothing new
+    assert code == 0 and len(out.splitlines()) == 1 and "no unsent reminder changed" in err
+
+
+def test_failing_syncs_show_in_athletes_and_the_third_tells_the_athlete_once(
+    cli: Cli, strava_double: StravaDouble
+) -> None:
+    assert cli("auth", "--code", strava_double.issue_code(ATHLETE))[0] == 0
+    with HttpReceiver() as inbox:
+        urls = f"json://{inbox.host_port}/hook"
+        for _ in range(4):
+            strava_double.fail_next(10, status=503, path="/api/v3/athlete/activities")
+            code, out, err = cli("sync", RECOVERY_NOTIFY__URLS=urls)
+            assert code == 1 and "failed" in out, err
+            strava_double.clear_faults()
+
+        code, out, err = cli("athletes", "--json")
+        assert code == 0, err
+        listed = json.loads(out)
+        assert listed["failed_polls"] == 4 and listed["failing_since"] is not None
+        assert "503" in listed["last_error"]
+        [told] = inbox.requests  # the third failure told them; the fourth did not again
+        assert "stopped" in told.json()["title"] and "503" in told.json()["message"]
+
+        code, out, _ = cli("athletes")
+        assert f"polls failing since {listed['failing_since']} (4 in a row)" in out
+
+        assert cli("sync", RECOVERY_NOTIFY__URLS=urls)[0] == 0
+        listed = json.loads(cli("athletes", "--json")[1])
+        assert (listed["failed_polls"], listed["failing_since"], listed["last_error"]) == (0, None, None)
 
 
 def test_connect_uses_one_read_for_the_time_zone(

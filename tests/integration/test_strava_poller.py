@@ -17,7 +17,7 @@ from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
-from scheduler.strava import webhooks
+from scheduler.strava import poll_state, webhooks
 from scheduler.strava.memory import MemoryStrava
 from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import RateLimited, StravaUnavailable
@@ -293,7 +293,15 @@ def test_strava_down_is_a_failed_poll_that_the_next_one_repairs(
     assert athlete_row(sessions).last_error is None
 
 
-@pytest.mark.usefixtures("athlete")
+@pytest.fixture
+def subscribed(sessions: sessionmaker[Session], clock: FakeClock) -> int:
+    """Subscription 1 is our live one: only its events get in."""
+    with sessions.begin() as session:
+        webhooks.remember_subscription(session, 1, "https://example.org/webhooks/strava", clock.now)
+    return 1
+
+
+@pytest.mark.usefixtures("athlete", "subscribed")
 def test_an_event_for_an_activity_that_never_becomes_readable_is_given_up(
     sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
 ) -> None:
@@ -306,24 +314,22 @@ def test_an_event_for_an_activity_that_never_becomes_readable_is_given_up(
         "event_time": int(clock.now.timestamp()),
         "updates": {},
     }
-    assert webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now) == (
-        200,
-        {"status": "accepted"},
-    )
+    assert webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now).outcome == "stored"
 
     for _ in range(30):
         webhooks.process_events(poller)
         clock.advance(minutes=1)
 
-    assert strava.count("get_activity") == webhooks.MAX_ATTEMPTS
+    # A 404 for an announced activity is final after one retry.
+    assert strava.count("get_activity") == len(webhooks.NOT_FOUND_DELAYS)
     with sessions() as session:
         event = session.scalars(select(models.WebhookEvent)).one()
         assert event.processed_at is not None
-        assert event.attempts == webhooks.MAX_ATTEMPTS
+        assert event.attempts == len(webhooks.NOT_FOUND_DELAYS)
         assert "404" in (event.last_error or "")
 
 
-@pytest.mark.usefixtures("athlete")
+@pytest.mark.usefixtures("athlete", "subscribed")
 def test_events_wait_while_the_budget_is_spent(
     sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
 ) -> None:
@@ -337,6 +343,7 @@ def test_events_wait_while_the_budget_is_spent(
         "object_id": activity["id"],
         "aspect_type": "update",
         "owner_id": ATHLETE,
+        "subscription_id": 1,
         "event_time": int(clock.now.timestamp()),
         "updates": {"title": "Tempo 6k"},
     }
@@ -351,13 +358,14 @@ def test_events_wait_while_the_budget_is_spent(
     assert webhooks.process_events(poller).ingested == [activity["id"]]
 
 
-@pytest.mark.usefixtures("athlete")
+@pytest.mark.usefixtures("athlete", "subscribed")
 def test_only_one_instance_takes_an_event_attempt(sessions: sessionmaker[Session], clock: FakeClock) -> None:
     body = {
         "object_type": "activity",
         "object_id": 7,
         "aspect_type": "create",
         "owner_id": ATHLETE,
+        "subscription_id": 1,
         "event_time": int(clock.now.timestamp()),
     }
     webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now)
@@ -366,3 +374,95 @@ def test_only_one_instance_takes_an_event_attempt(sessions: sessionmaker[Session
     # Two instances read the same pending event; the first to count the attempt makes it.
     assert webhooks._claim(sessions, event.id, event.attempts)
     assert not webhooks._claim(sessions, event.id, event.attempts)
+
+
+# -- poll claims and failure streaks ---------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("athlete")
+def test_a_claim_left_by_a_crashed_poll_lapses_with_its_lease(
+    sessions: sessionmaker[Session], poller: Poller, clock: FakeClock
+) -> None:
+    with transaction(sessions) as session:  # an instance died mid-poll: its claim was never released
+        row, state = poll_state.locked_state(session, ATHLETE, clock.now)
+        state.claimed_by, state.claimed_until = "dead-instance", clock.now + poll_state.POLL_LEASE
+        poll_state.save_state(row, state, clock.now)
+
+    skipped = poller.poll_athlete(ATHLETE)
+    assert skipped.outcome == "skipped" and "runs right now" in skipped.message
+    clock.advance(seconds=poll_state.POLL_LEASE.total_seconds() + 1)
+    assert poller.poll_athlete(ATHLETE).outcome == "synced"
+
+
+@pytest.mark.usefixtures("athlete")
+def test_a_poll_that_raises_still_releases_its_claim(
+    sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
+) -> None:
+    strava.fail_next(ZeroDivisionError("float division by zero"), "list_activities")
+    with pytest.raises(ZeroDivisionError):
+        poller.poll_athlete(ATHLETE)
+    with sessions() as session:
+        row = session.get(models.AppState, poll_state.state_key(ATHLETE))
+        assert row is not None and PollState.from_json(row.value).claimed_until is None
+
+
+def fail_polls(poller: Poller, strava: MemoryStrava, clock: FakeClock, times: int) -> None:
+    for _ in range(times):
+        strava.fail_next(StravaUnavailable("activity list: 502 Bad Gateway"), "list_activities")
+        assert poller.poll_athlete(ATHLETE).outcome == "failed"
+        clock.advance(minutes=10)
+
+
+@pytest.mark.usefixtures("athlete")
+def test_failed_polls_in_a_row_show_since_when_and_the_third_tells_the_athlete_once(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> None:
+    first_failure = clock.now
+    fail_polls(poller, strava, clock, 2)
+    row = athlete_row(sessions)
+    assert (row.failed_polls, row.failing_since, notifier.sent) == (2, first_failure, [])
+    assert "502" in (row.last_error or "")
+
+    fail_polls(poller, strava, clock, 3)
+
+    row = athlete_row(sessions)
+    assert (row.failed_polls, row.failing_since) == (5, first_failure)
+    [told] = notifier.sent
+    assert "Ada Runner" in told.message.title and "stopped" in told.message.title
+    assert "502 Bad Gateway" in told.message.body  # what is wrong
+    assert "status.strava.com" in told.message.body  # and what to do
+
+    assert poller.poll_athlete(ATHLETE).outcome == "synced"  # it recovers: the streak ends
+    row = athlete_row(sessions)
+    assert (row.failed_polls, row.failing_since, row.last_error) == (0, None, None)
+
+    clock.advance(minutes=10)
+    fail_polls(poller, strava, clock, 3)  # and fails again: a new streak, told again
+    assert len(notifier.sent) == 2
+    assert athlete_row(sessions).failing_since == clock.now - timedelta(minutes=30)
+
+
+@pytest.mark.usefixtures("athlete")
+def test_a_bug_in_a_poll_counts_as_a_failed_poll(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+) -> None:
+    for _ in range(3):
+        strava.fail_next(ZeroDivisionError("float division by zero"), "list_activities")
+        with pytest.raises(ZeroDivisionError):  # the daemon's job logs the traceback
+            poller.poll_athlete(ATHLETE)
+        clock.advance(minutes=10)
+
+    row = athlete_row(sessions)
+    assert row.failed_polls == 3 and row.last_error == "ZeroDivisionError: float division by zero"
+    [told] = notifier.sent
+    assert (
+        "error inside the scheduler" in told.message.body and f"sync --athlete {ATHLETE}" in told.message.body
+    )

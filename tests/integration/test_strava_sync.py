@@ -7,6 +7,7 @@ driven by the test, and nothing waits on the real clock.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.daemon.jobs import DaemonJobs, JobTimings, Work
 from scheduler.domain.protocols import load_protocols
 from scheduler.ingest import IngestConfig
 from scheduler.notify.memory import MemoryNotifier
@@ -406,6 +408,69 @@ def test_application_inactive_alerts_once_and_probes_every_quarter_hour(
     clock.advance(minutes=15)
     assert poller.poll_athlete(ATHLETE).outcome == "synced"
     assert athlete_row(sessions).alerted_problem is None
+
+
+# -- a manual sync beside the daemon -------------------------------------------------------------------
+
+
+class _NoDispatch:
+    def run_once(self) -> object:
+        return None
+
+    def next_due_at(self) -> datetime | None:
+        return None
+
+
+class _NoHealth:
+    def dispatched(self, at: datetime) -> None: ...
+
+    def dispatch_failed(self, error: str) -> None: ...
+
+    def polled(self, at: datetime) -> None: ...
+
+
+def daemon_jobs(poller: Poller, clock: FakeClock) -> DaemonJobs:
+    """The daemon's job runner around `poller` (its scheduler never started: the test calls the job)."""
+    work = Work(
+        dispatcher=_NoDispatch(),
+        connected_athletes=lambda: [ATHLETE],
+        housekeeping=lambda: None,
+        poller=poller,
+    )
+    return DaemonJobs(work, JobTimings(poll_interval=poller.interval, sweep_interval=30), _NoHealth(), clock)
+
+
+@pytest.mark.usefixtures("connected")
+def test_the_daemon_polls_right_after_a_manual_sync_and_says_why_it_skips(
+    strava_double: StravaDouble,
+    sessions: sessionmaker[Session],
+    app_settings: Settings,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # `recovery sync` with the default 600 s interval, then a daemon polling every 30 s started at once.
+    manual = make_poller(sessions, app_settings, notifier, clock, interval=600, interactive=True)
+    assert manual.poll_athlete(ATHLETE, scan=True).outcome == "synced"
+    race = run(strava_double, clock.now - timedelta(minutes=5), name="Harbourfront 10K", workout_type=1)
+    clock.advance(seconds=3)
+    daemon = daemon_jobs(make_poller(sessions, app_settings, notifier, clock, interval=30), clock)
+
+    daemon.poll(ATHLETE)
+
+    assert reminders(sessions, race).get("ice") == "planned"
+
+    # A second instance on the same schedule, two seconds later, does not repeat it, and says why.
+    other = daemon_jobs(make_poller(sessions, app_settings, notifier, clock, interval=30), clock)
+    requests = len(strava_double.requests)
+    clock.advance(seconds=2)
+    with caplog.at_level(logging.INFO, logger="scheduler.strava.sync"):
+        other.poll(ATHLETE)
+    assert len(strava_double.requests) == requests
+    assert (
+        f"athlete {ATHLETE}: poll skipped: a scheduled poll (this or another instance) ran 2 s ago"
+        in caplog.text
+    )
 
 
 # -- rate limits -----------------------------------------------------------------------------------------

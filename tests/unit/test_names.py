@@ -54,7 +54,7 @@ CUES = [
     ("PR!", Cue.RACE, "PR"),
     ("Spring 5K - 3rd AG", Cue.RACE, "3rd AG"),
     ("parkrun #123", Cue.RACE, "parkrun"),
-    ("Sunrise Shuffle 8K 31:40", Cue.RACE, "8K 31:40"),
+    ("Sunrise Shuffle 8K 31:40", Cue.RACE, "Shuffle 8K 31:40"),
     ("Silvesterlauf 5 km", Cue.RACE, "Silvesterlauf 5 km"),
     ("Carrera de la Mujer", Cue.RACE, "Carrera"),
     ("Summer 5K Series #3", Cue.RACE, "Series #3"),

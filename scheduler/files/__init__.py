@@ -1,0 +1,1 @@
+"""Activities from FIT, GPX and TCX files: a second source beside Strava (parsers, importer, watcher)."""

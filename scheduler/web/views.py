@@ -1,0 +1,199 @@
+"""What the page shows for one athlete, read from the database into plain values for the templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.domain.protocols import EQUIPMENT
+from scheduler.domain.status import PENDING, ReminderStatus
+from scheduler.store import models
+from scheduler.web import answers
+from scheduler.web.corrections import EFFORTS
+
+PAST_DAYS = 14
+PAST_LIMIT = 60
+ACTIVITY_LIMIT = 30
+R = models.Reminder
+
+TOOL_LABELS = {
+    "ice": "Ice or cold pack",
+    "foam_roller": "Foam roller",
+    "leg_massager": "Leg massager",
+    "knee_massager": "Knee massager",
+    "foot_massager": "Foot massager",
+    "massage_gun": "Massage gun",
+    "heat_pack": "Heat pack",
+    "knee_brace": "Knee brace",
+}
+EFFORT_LABELS = {
+    "race": "Race",
+    "speedwork": "Speedwork",
+    "long_run": "Long run",
+    "easy": "Easy",
+    "other": "Other",
+}
+OUTCOMES: dict[str, str] = {
+    ReminderStatus.SENT: "Sent",
+    ReminderStatus.PARTIAL: "Partly sent",
+    ReminderStatus.FAILED: "Failed",
+    ReminderStatus.EXPIRED: "Not sent in time",
+    ReminderStatus.CANCELLED: "Cancelled",
+    ReminderStatus.SKIPPED: "Skipped",
+    ReminderStatus.SENDING: "Sending",
+    ReminderStatus.PLANNED: "Planned",
+}
+ANSWER_LABELS = {"done": "Done", "skipped": "Skipped", "snoozed": "Snoozed"}
+
+
+def zone_of(name: str | None, default: str) -> tzinfo:
+    for candidate in (name, default):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def when(moment: datetime, zone: tzinfo, today: date) -> str:
+    """'Today 20:00', 'Tomorrow 08:00', 'Yesterday 19:05' or 'Sat 16 May 08:00', in the given zone."""
+    local = moment.astimezone(zone)
+    names = {today: "Today", today + timedelta(days=1): "Tomorrow", today - timedelta(days=1): "Yesterday"}
+    day = names.get(local.date(), f"{local:%a %d %b}")
+    return f"{day} {local:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderView:
+    id: int
+    step: str
+    title: str
+    body: str
+    when: str  # local time it goes (pending) or went / was due (past)
+    iso: str  # the same instant, ISO 8601 with its offset (the <time> element's datetime)
+    status: str
+    outcome: str
+    note: str | None
+    response: str | None
+    actions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityView:
+    id: int
+    name: str
+    when: str
+    effort: str
+    effort_label: str
+    reasons: list[str]
+    load: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    tools: list[tuple[str, str, bool]]  # (key, label, owned)
+    quiet_start: str
+    quiet_end: str
+    max_hr: str
+    rest_hr: str
+    threshold_hr: str
+
+
+@dataclass(frozen=True, slots=True)
+class AthletePage:
+    athlete_id: int
+    name: str
+    zone: str
+    coming: list[ReminderView]
+    past: list[ReminderView]
+    activities: list[ActivityView]
+    profile: ProfileView
+    efforts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _reminder_view(row: models.Reminder, zone: tzinfo, today: date, now: datetime) -> ReminderView:
+    pending = row.status in PENDING
+    moment = row.available_at if pending else (row.sent_at or row.due_at)
+    state = answers.ReminderState(row.status, row.available_at, row.expires_at, row.response)
+    outcome = OUTCOMES.get(row.status, row.status)
+    if row.status == ReminderStatus.PLANNED and row.response == "snoozed":
+        outcome = "Snoozed"
+    return ReminderView(
+        id=row.id,
+        step=row.step,
+        title=row.title,
+        body=row.body,
+        when=when(moment, zone, today),
+        iso=moment.astimezone(zone).isoformat(timespec="minutes"),
+        status=row.status,
+        outcome=outcome,
+        note=None if pending or row.status == ReminderStatus.SENT else row.last_error,
+        response=ANSWER_LABELS.get(row.response or ""),
+        actions=answers.allowed(state, now) if row.expires_at > now else [],
+    )
+
+
+def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, now: datetime) -> AthletePage:
+    athlete_zone = zone_of(athlete.timezone, default_zone)
+    today = now.astimezone(athlete_zone).date()
+    rows = session.execute(
+        select(R, models.Activity.timezone)
+        .join(models.Activity, models.Activity.id == R.activity_id, isouter=True)
+        .where(R.athlete_id == athlete.id, R.status.in_(PENDING))
+        .order_by(R.available_at, R.id)
+    ).all()
+    coming = [_reminder_view(r, zone_of(tz, default_zone), today, now) for r, tz in rows]
+    since = now - timedelta(days=PAST_DAYS)
+    past_rows = session.execute(
+        select(R, models.Activity.timezone)
+        .join(models.Activity, models.Activity.id == R.activity_id, isouter=True)
+        .where(R.athlete_id == athlete.id, R.status.not_in(PENDING), R.due_at >= since)
+        .order_by(func.coalesce(R.sent_at, R.due_at).desc(), R.id.desc())
+        .limit(PAST_LIMIT)
+    ).all()
+    past = [_reminder_view(r, zone_of(tz, default_zone), today, now) for r, tz in past_rows]
+    activities = [
+        ActivityView(
+            id=a.id,
+            name=a.name or "(no name)",
+            when=when(a.start_date, zone_of(a.timezone, default_zone), today),
+            effort=a.effort or "other",
+            effort_label=EFFORT_LABELS.get(a.effort or "other", a.effort or "?"),
+            reasons=list(a.reasons or []),
+            load="–" if a.load is None else f"{a.load:.0f}",
+        )
+        for a in session.scalars(
+            select(models.Activity)
+            .where(
+                models.Activity.athlete_id == athlete.id,
+                models.Activity.deleted_at.is_(None),
+                models.Activity.start_date >= since,
+            )
+            .order_by(models.Activity.start_date.desc())
+            .limit(ACTIVITY_LIMIT)
+        )
+    ]
+    owned = None if athlete.equipment is None else set(athlete.equipment)
+    profile = ProfileView(
+        tools=[(key, TOOL_LABELS.get(key, key), owned is None or key in owned) for key in sorted(EQUIPMENT)],
+        quiet_start=athlete.quiet_start or "22:00",
+        quiet_end=athlete.quiet_end or "07:00",
+        max_hr=str(athlete.max_hr or ""),
+        rest_hr=str(athlete.rest_hr or ""),
+        threshold_hr=str(athlete.threshold_hr or ""),
+    )
+    return AthletePage(
+        athlete_id=athlete.id,
+        name=athlete.name or f"Athlete {athlete.id}",
+        zone=str(athlete_zone),
+        coming=coming,
+        past=past,
+        activities=activities,
+        profile=profile,
+        efforts=[(e, EFFORT_LABELS.get(e, e)) for e in EFFORTS],
+    )

@@ -1,0 +1,120 @@
+"""The page in headless Chromium (Debian's chromium and chromium-driver, driven by selenium): sign in by
+the link, see a race's steps at their local times, answer one done and one snooze, correct the class and
+see the plan change. Screenshots of each step are saved in the test's tmp dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import IN_CI
+from tests.integration.test_web_page import ADA, ADA_RACE, Site, seed, start_site
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver")
+
+
+def _need_browser() -> None:
+    if CHROMIUM and DRIVER:
+        return
+    reason = "chromium and chromium-driver are not installed (`./dev test` installs them when run as root)"
+    if IN_CI:
+        pytest.fail(f"{reason}; under CI=true the browser test must run")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def site(sqlite_url: str) -> Iterator[Site]:
+    from scheduler.store import migrate
+    from scheduler.store.db import make_engine, make_sessionmaker
+
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    sessions: sessionmaker[Session] = make_sessionmaker(engine)
+    seed(sessions)
+    running = start_site(sessions)
+    yield running
+    running.server.stop()
+    engine.dispose()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    _need_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=412,1600",  # a phone's width
+    ):
+        options.add_argument(flag)
+    os.environ.setdefault("SE_AVOID_STATS", "true")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(DRIVER)))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_a_runner_answers_and_corrects_on_the_page(site: Site, browser: object, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    driver = browser
+    assert isinstance(driver, WebDriver)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    def after_click(text: str) -> str:
+        """The main text once the page the click led to says `text` (the old page goes stale meanwhile)."""
+        wait = WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException])
+        wait.until(lambda d: text in d.find_element(By.CSS_SELECTOR, "main").text)
+        return str(driver.find_element(By.CSS_SELECTOR, "main").text)
+
+    driver.get(site.link(ADA))
+    assert driver.current_url.endswith(f"/athletes/{ADA}")
+    driver.save_screenshot(str(shots / "1-signed-in.png"))
+    coming = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=coming]").text
+    assert "Today 11:00" in coming and "Ice now" in coming  # the race ended 10:53 in Toronto
+    assert "Today 20:00" in coming and "Tomorrow 08:00" in coming
+
+    ice = site.reminder(ADA, "ice")
+    driver.find_element(By.CSS_SELECTOR, f"#reminder-{ice.id} button.primary").click()
+    after_click("Marked as done.")
+    assert site.reminder(ADA, "ice").response == "done"
+
+    leg = site.reminder(ADA, "leg_massager")
+    driver.find_element(By.CSS_SELECTOR, f'#reminder-{leg.id} form[action$="/snooze"] button').click()
+    after_click("Snoozed: it comes again later.")
+    card_text = driver.find_element(By.ID, f"reminder-{leg.id}").text
+    assert "Today 20:30" in card_text and "Snoozed" in card_text
+    driver.save_screenshot(str(shots / "2-answered.png"))
+
+    Select(driver.find_element(By.ID, f"effort-{ADA_RACE}")).select_by_value("easy")
+    driver.find_element(By.CSS_SELECTOR, f"#activity-{ADA_RACE} button").click()
+    after_click("Class corrected")
+    coming = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=coming]").text
+    steps = {e.get_attribute("data-step") for e in driver.find_elements(By.CSS_SELECTOR, "#coming ~ article")}
+    assert "leg_massager" not in steps and "ice" not in steps  # an easy run needs neither
+    assert "Nothing hard after an easy run" in coming  # the easy day's optional foot massage
+    assert "set by the runner" in driver.find_element(By.ID, f"activity-{ADA_RACE}").text
+    driver.save_screenshot(str(shots / "3-corrected.png"))
+    print(f"screenshots in {shots}")
