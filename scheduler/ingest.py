@@ -21,22 +21,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from scheduler.corrections import corrected, corrections_of
 from scheduler.domain.activity import Activity, parse_activity
+from scheduler.domain.checkins import CheckIn, CheckInKind
 from scheduler.domain.effort import Classification, Effort, classify, classify_series
 from scheduler.domain.history import HISTORY_SPAN
 from scheduler.domain.planning import DayActivity, PlannedStep, local_day, plan_days
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols
 from scheduler.domain.replan import ExistingReminder, reconcile
+from scheduler.domain.status import UNSENT, AthleteState, ReminderStatus
 from scheduler.profile_options import parse_hhmm
 from scheduler.store import models
 from scheduler.store.db import insert_for
-from scheduler.web.corrections import corrected, corrections_of
 
 log = logging.getLogger("scheduler.ingest")
 
-# Rows not yet handed to dispatch; `sending`, `sent`, `failed` and `expired` are history.
-UNSENT = ("planned", "skipped")
 # Fields whose change can change the class (and so the plan).
 _CLASS_FIELDS = (
     "name",
@@ -297,6 +297,16 @@ def _day_activities(
     return items
 
 
+def checkins_of(session: Session, athlete_id: int) -> list[CheckIn]:
+    """The athlete's check-ins not cleared, as planning takes them (it decides when each is in force)."""
+    rows = session.scalars(
+        select(models.CheckIn).where(
+            models.CheckIn.athlete_id == athlete_id, models.CheckIn.cleared_at.is_(None)
+        )
+    )
+    return [CheckIn(CheckInKind(r.kind), r.since, r.until, r.area) for r in rows]
+
+
 def replan_days(
     session: Session, athlete: models.Athlete, days: set[date], config: IngestConfig, now: datetime
 ) -> tuple[list[str], list[str]]:
@@ -308,7 +318,8 @@ def replan_days(
         return [], []
     targets = days | {day - timedelta(days=1) for day in days}
     items = _day_activities(session, athlete.id, min(targets), max(targets), config.default_zone)
-    plans = plan_days(items, profile_of(athlete), config.protocols, now, config.default_zone)
+    checkins = checkins_of(session, athlete.id)
+    plans = plan_days(items, profile_of(athlete), config.protocols, now, config.default_zone, checkins)
     planned: list[str] = []
     cancelled: list[str] = []
     for day in sorted(targets):
@@ -345,7 +356,7 @@ def apply_day_plan(
             .where(
                 *in_day,
                 models.Reminder.step == step.step,
-                models.Reminder.status.in_((*UNSENT, "cancelled")),
+                models.Reminder.status.in_((*UNSENT, ReminderStatus.CANCELLED)),
                 models.Reminder.response.is_(None),  # the runner's answer (skip, snooze) stands
             )
             .values(
@@ -367,11 +378,13 @@ def apply_day_plan(
             update(models.Reminder)
             .where(*in_day, models.Reminder.step.in_(actions.cancel), models.Reminder.status.in_(UNSENT))
             .values(
-                status="cancelled", last_error="no longer applies after re-planning the day", updated_at=now
+                status=ReminderStatus.CANCELLED,
+                last_error="no longer applies after re-planning the day",
+                updated_at=now,
             )
         )
     touched = [*actions.insert, *actions.update]
-    return [s.step for s in touched if s.status == "planned"], list(actions.cancel)
+    return [s.step for s in touched if s.status == ReminderStatus.PLANNED], list(actions.cancel)
 
 
 def _insert_reminder(session: Session, athlete_id: int, day: date, step: PlannedStep, now: datetime) -> None:
@@ -429,7 +442,7 @@ def open_days(session: Session, athlete: models.Athlete, config: IngestConfig, n
             select(models.Reminder.local_day).where(
                 models.Reminder.athlete_id == athlete.id,
                 models.Reminder.local_day.is_not(None),
-                models.Reminder.status.in_((*UNSENT, "cancelled")),
+                models.Reminder.status.in_((*UNSENT, ReminderStatus.CANCELLED)),
                 models.Reminder.expires_at > now,
             )
         )
@@ -532,7 +545,7 @@ def _zone(name: str | None, default_zone: str) -> ZoneInfo:
 def _change(before: _Row | None, after: _Row) -> ReminderChange | None:
     """What happened to one reminder between two snapshots of its day, if anything."""
     was = before.status if before is not None else None
-    if before is not None and was == after.status == "planned":
+    if before is not None and was == after.status == ReminderStatus.PLANNED:
         if before.due_at != after.due_at:
             return ReminderChange(
                 after.id, after.step, "moved", after.due_at, f"was due {before.due_at.isoformat()}"
@@ -542,11 +555,11 @@ def _change(before: _Row | None, after: _Row) -> ReminderChange | None:
         return None
     if was == after.status:
         return None
-    if after.status == "cancelled" and was in UNSENT:
+    if after.status == ReminderStatus.CANCELLED and was in UNSENT:
         return ReminderChange(after.id, after.step, "cancelled", after.due_at, after.last_error)
-    if after.status == "skipped":  # the plan says why in the body
+    if after.status == ReminderStatus.SKIPPED:  # the plan says why in the body
         return ReminderChange(after.id, after.step, "skipped", after.due_at, after.body)
-    if after.status == "planned":
+    if after.status == ReminderStatus.PLANNED:
         return ReminderChange(after.id, after.step, "added", after.due_at, None)
     return None
 
@@ -587,7 +600,7 @@ def delete_activity(session: Session, activity_id: int, now: datetime, config: I
         result = session.execute(
             update(models.Reminder)
             .where(models.Reminder.activity_id == activity_id, models.Reminder.status.in_(UNSENT))
-            .values(status="cancelled", last_error="activity deleted on Strava", updated_at=now)
+            .values(status=ReminderStatus.CANCELLED, last_error="activity deleted on Strava", updated_at=now)
         )
         cancelled = int(getattr(result, "rowcount", 0) or 0)
     log.info("activity %s deleted on Strava; %d unsent reminder(s) cancelled", activity_id, cancelled)
@@ -606,7 +619,7 @@ def forget_athlete(session: Session, athlete_id: int, now: datetime | None = Non
     athlete.refresh_token = None
     athlete.token_expires_at = None
     athlete.scope = ""
-    athlete.state = "deauthorized"
+    athlete.state = AthleteState.DEAUTHORIZED
     if now is not None:
         athlete.updated_at = now
     log.info("athlete %s deauthorized: their Strava data was deleted", athlete_id)

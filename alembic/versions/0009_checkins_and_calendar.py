@@ -18,8 +18,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "checkins",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("athlete_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("area", sa.String(40), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cleared_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["athlete_id"], ["athletes.id"], name="fk_checkins_athlete_id_athletes", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_checkins"),
+    )
+    op.create_index("ix_checkins_athlete_since", "checkins", ["athlete_id", "since"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_checkins_athlete_since", table_name="checkins")
+    op.drop_table("checkins")

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from scheduler.cli.app import app
 from scheduler.cli.common import emit, open_store, settings
 from scheduler.dispatch.deliveries import destinations_of
+from scheduler.domain.status import PAST, PENDING, ReminderStatus
 from scheduler.errors import InputError
 from scheduler.notify.port import Message
 from scheduler.store import models
 
-PENDING = ("planned", "sending")
-PAST = ("sent", "partial", "failed", "expired", "cancelled", "skipped")
 TEST_MESSAGE = Message(
     title="Recovery scheduler: test",
     body="A test from recovery-scheduler. If you can read this, your recovery reminders will reach you here.",
@@ -158,13 +157,13 @@ def _why(reminder: models.Reminder) -> str | None:
     body, "skipped: …", which is what the runner would have read)."""
     if reminder.last_error:
         return reminder.last_error
-    if reminder.status == "skipped":
+    if reminder.status == ReminderStatus.SKIPPED:
         return reminder.body
     return None
 
 
 def _pending_status(row: dict[str, Any]) -> str:
-    if row["status"] == "planned" and row["attempts"]:
+    if row["status"] == ReminderStatus.PLANNED and row["attempts"]:
         return f"retry after {row['attempts']} failed: {row['error'] or '?'}"
     return str(row["status"])
 
@@ -175,7 +174,7 @@ def _where(row: dict[str, Any]) -> str:
         + (f": {result['error']}" if result.get("error") else "")
         for result in row["results"]
     ]
-    if row["status"] != "sent" and row["error"] and not lines:
+    if row["status"] != ReminderStatus.SENT and row["error"] and not lines:
         lines.append(row["error"])
     return "\n".join(lines) or "-"
 

@@ -15,6 +15,7 @@ from scheduler.cli.app import app
 from scheduler.cli.common import emit, open_store, settings
 from scheduler.cli.strava import athletes_app
 from scheduler.clock import utc_now
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.store import athletes as athlete_store
 from scheduler.store.db import transaction
@@ -72,7 +73,7 @@ def _athlete(sessions: sessionmaker[Session], given: int | None) -> int:
     with sessions() as session:
         if given is not None:
             return athlete_store.get(session, given).id
-        ids = [a.id for a in athlete_store.list_all(session) if a.state != athlete_store.DEAUTHORIZED]
+        ids = [a.id for a in athlete_store.list_all(session) if a.state != AthleteState.DEAUTHORIZED]
     if not ids:
         raise InputError("--athlete: no athlete yet: `recovery athletes add NAME` creates one")
     if len(ids) > 1:

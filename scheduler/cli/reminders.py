@@ -1,4 +1,4 @@
-"""The runner's side from the command line: `reminder done|skip|snooze ID`, `athletes link ID`."""
+"""The runner's side from the command line: `reminder done|skip|snooze ID`, `athletes link|calendar ID`."""
 
 from __future__ import annotations
 
@@ -70,3 +70,20 @@ def athletes_link(
     with transaction(store.sessions) as session:
         token = signin.issue_link(session, athlete_id, utc_now(), rotate=rotate)
     typer.echo(signin.link_url(config.http.base_url, token))
+
+
+@athletes_app.command("calendar")
+def athletes_calendar(
+    athlete_id: Annotated[int, typer.Argument(help="The athlete's Strava id.")],
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Revoke the athlete's earlier calendar URLs.")
+    ] = False,
+) -> None:
+    """Print the athlete's secret calendar feed URL (.ics) to subscribe to in a calendar app."""
+    from scheduler.web import calendar_feed
+
+    config = settings()
+    store = open_store(config)
+    with transaction(store.sessions) as session:
+        token = calendar_feed.issue(session, athlete_id, utc_now(), rotate=rotate)
+    typer.echo(calendar_feed.feed_url(config.http.base_url, token))

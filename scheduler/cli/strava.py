@@ -19,6 +19,7 @@ from scheduler.cli.app import app
 from scheduler.cli.common import emit, open_store, settings
 from scheduler.cli.core import MaxHr, RestHr, ThresholdHr
 from scheduler.clock import utc_now
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.profile_options import parse_equipment, parse_quiet_hours
 from scheduler.settings import Settings
@@ -352,6 +353,7 @@ def sync_command(
 ) -> None:
     """Poll Strava once now and print what was ingested and planned."""
     from scheduler.notify.check import check_destinations  # loads apprise, which this command sends with
+    from scheduler.strava.sync import PollOutcome
 
     config = settings()
     _require_app(config)
@@ -362,7 +364,7 @@ def sync_command(
             athlete_store.get(session, athlete)
             ids = [athlete]
         else:
-            ids = [a.id for a in athlete_store.list_all(session) if a.state != athlete_store.DEAUTHORIZED]
+            ids = [a.id for a in athlete_store.list_all(session) if a.state != AthleteState.DEAUTHORIZED]
     if not ids:
         raise _fail("no athlete connected: run `recovery auth` first")
     poller = build_poller(config, store.sessions, interactive=True)
@@ -370,7 +372,7 @@ def sync_command(
     for athlete_id in ids:
         report = _poll_with_progress(poller, athlete_id, backfill)
         _print_report(report, _names(store.sessions, [r.activity_id for r in report.results]))
-        ok = ok and report.outcome == "synced"
+        ok = ok and report.outcome == PollOutcome.SYNCED
     if not ok:
         raise typer.Exit(1)
 
@@ -470,9 +472,9 @@ def activities_set_effort(
     effort: Annotated[str, typer.Argument(help="race, speedwork, long_run, easy or other.")],
 ) -> None:
     """Correct an activity's class (the runner's word wins over re-classification); re-plans its day."""
+    from scheduler.corrections import set_effort
     from scheduler.domain.protocols import load_protocols
     from scheduler.ingest import IngestConfig
-    from scheduler.web.corrections import set_effort
 
     config = settings()
     ingest = IngestConfig(load_protocols(config.protocols_file), config.timezone)

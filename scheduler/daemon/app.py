@@ -27,7 +27,7 @@ from scheduler.daemon.health import HealthTracker
 from scheduler.daemon.jobs import WEBHOOKS_JOB, DaemonJobs, JobTimings, Work
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.domain.protocols import load_protocols
-from scheduler.files.athletes import FILES_ONLY
+from scheduler.domain.status import AthleteState
 from scheduler.http import metrics as http_metrics
 from scheduler.http.server import Endpoints, HttpServer, check_exposure
 from scheduler.http.status import status_report
@@ -35,7 +35,6 @@ from scheduler.ingest import IngestConfig
 from scheduler.logs import Redactor
 from scheduler.notify.port import Message, SendResult
 from scheduler.settings import Settings
-from scheduler.store import athletes as athlete_store
 from scheduler.store import migrate, models, secret_keys
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import webhooks
@@ -226,7 +225,8 @@ def connected_athletes(sessions: sessionmaker[Session], redactor: Redactor) -> S
         athletes = session.scalars(select(models.Athlete)).all()
         tokens = [t for a in athletes for t in (a.access_token, a.refresh_token) if t]
         urls = [str(u) for a in athletes for u in (a.notify_urls or [])]
-        connected = [a.id for a in athletes if a.state not in (athlete_store.DEAUTHORIZED, FILES_ONLY)]
+        gone = (AthleteState.DEAUTHORIZED, AthleteState.FILES_ONLY)
+        connected = [a.id for a in athletes if a.state not in gone]
     redactor.set_secrets("athlete-tokens", tokens)
     redactor.set_secrets("athlete-urls", urls, urls=True)
     return connected
@@ -256,7 +256,7 @@ def _explain_setup(
     """Say exactly what is missing, once at start; the daemon keeps running and picks changes up."""
     with sessions() as session:
         athletes = session.scalars(select(models.Athlete)).all()
-        active = [a for a in athletes if a.state == athlete_store.ACTIVE]
+        active = [a for a in athletes if a.state == AthleteState.ACTIVE]
         own_urls = any(a.notify_urls for a in athletes)
     if not strava_ready:
         log.warning(

@@ -25,6 +25,7 @@ from scheduler import metrics
 from scheduler.clock import Clock, utc_now
 from scheduler.dispatch import outbox
 from scheduler.dispatch.backoff import Backoff, RetryPolicy
+from scheduler.domain.status import ReminderStatus
 from scheduler.notify.port import DestinationResult, Message, Notifier, SendResult
 from scheduler.settings import DispatchSettings
 from scheduler.store.db import transaction
@@ -364,7 +365,7 @@ class Dispatcher:
             attempt.reminder.id,
             self._instance,
             now,
-            status=outbox.PLANNED if retry_at else (outbox.PARTIAL if reached else outbox.FAILED),
+            status=ReminderStatus.PLANNED if retry_at else ReminderStatus(final),
             error=attempt.result.error if retry_at else self._final_error(attempt.result, number),
             available_at=retry_at,
             # Written only when this attempt reached someone new: most failures leave the column alone.

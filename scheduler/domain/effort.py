@@ -190,8 +190,8 @@ class _Signals:
 
 def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | None) -> _Signals:
     hilly = (
-        activity.distance > 0
-        and activity.total_elevation_gain / (activity.distance / 1000) > HILLY_METRES_PER_KM
+        activity.distance >= 1.0  # metres: below that a climb per km means nothing (and may divide by 0)
+        and activity.total_elevation_gain * 1000 / activity.distance > HILLY_METRES_PER_KM
     )
     hr_level, hr_reason = _heart_rate_level(activity, baseline, scale)
     pace_level, pace_reason = _pace_level(activity, baseline, hilly)

@@ -27,11 +27,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from scheduler.domain.activity import Activity
+from scheduler.domain.checkins import CheckIn
 from scheduler.domain.effort import Classification, Effort
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols, ProtocolStep
 from scheduler.domain.status import ReminderStatus
-from scheduler.domain.timing import QuietHours, schedule
+from scheduler.domain.timing import QuietHours, Slot, schedule
 
 PlanStatus = Literal[ReminderStatus.PLANNED, ReminderStatus.SKIPPED]
 
@@ -45,6 +46,8 @@ EFFORT_RANK: dict[Effort, int] = {
 }
 # A "now" step noticed at least this long after the end says how much of its usefulness is left.
 LATE_NOTICE = timedelta(minutes=15)
+# A check-in a step exists for (a knee ache) brings it when reported up to this long after the day's end.
+_REPORTED_WITHIN = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +101,17 @@ def plan_days(
     protocols: Protocols,
     now: datetime,
     default_zone: str,
+    checkins: Sequence[CheckIn] = (),
 ) -> dict[date, list[PlannedStep]]:
-    """The plan of every local day that has an activity in `items`, each soonest first."""
+    """The plan of every local day that has an activity in `items`, each soonest first, following the
+    runner's `checkins` (scheduler.domain.checkins: what they suppress, and what only they call for)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     days: dict[date, list[DayActivity]] = defaultdict(list)
     for item in items:
         days[local_day(item.activity, default_zone)].append(item)
     drafts = {
-        day: _plan_one_day(day, members, profile, protocols, now, default_zone)
+        day: _plan_one_day(day, members, profile, protocols, now, default_zone, checkins)
         for day, members in days.items()
     }
     _keep_one_next_day_step_per_morning(drafts)
@@ -149,6 +154,7 @@ def _plan_one_day(
     protocols: Protocols,
     now: datetime,
     default_zone: str,
+    checkins: Sequence[CheckIn] = (),
 ) -> list[_Draft]:
     leader = leader_of(members)
     activity, classification = leader.activity, leader.classification
@@ -164,6 +170,10 @@ def _plan_one_day(
         if not profile.owns(step.equipment):
             continue
         slot = schedule(step.when, step.useful_for, end, leader.noticed_at, zone, quiet)
+        found = _follow_checkins(step, slot, end, checkins, zone, quiet)
+        if found is None:
+            continue
+        slot = found
         late = now.astimezone(UTC) >= slot.expires
         if slot.missed is not None:
             body = f"skipped: {step.label} {_words(step)} cannot come true: {slot.missed}"
@@ -185,6 +195,34 @@ def _plan_one_day(
         )
         drafts.append(_Draft(planned, position, step.when.kind == "tomorrow", step.label, facts["activity"]))
     return drafts
+
+
+def _follow_checkins(
+    step: ProtocolStep,
+    slot: Slot,
+    end: datetime,
+    checkins: Sequence[CheckIn],
+    zone: ZoneInfo,
+    quiet: QuietHours,
+) -> Slot | None:
+    """The step's slot as the check-ins have it, or None when they leave it out.
+
+    A step `suppressed_by` a check-in in force at its due time is left out (pain: no massage). A step
+    `only_with` some kinds is planned only with one of them in force at its due time; one reported after
+    the day's end (within 48 h) brings the step at the next suitable time: then, outside quiet hours.
+    """
+    if any(c.kind in step.suppressed_by and c.in_force_at(slot.due) for c in checkins):
+        return None
+    if not step.only_with:
+        return slot
+    wanted = [c for c in checkins if c.kind in step.only_with]
+    reported = [c for c in wanted if timedelta(0) <= c.since - end <= _REPORTED_WITHIN]
+    if not reported:
+        return slot if any(c.in_force_at(slot.due) for c in wanted) else None
+    due = quiet.leave(min(c.since for c in reported), zone)
+    if any(c.kind in step.suppressed_by and c.in_force_at(due) for c in checkins):
+        return None
+    return Slot(due, due + step.useful_for)
 
 
 def _keep_one_next_day_step_per_morning(drafts: dict[date, list[_Draft]]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from scheduler.domain.checkins import CheckInKind
 from scheduler.domain.effort import Effort
 from scheduler.domain.timing import When, parse_span, parse_when
 from scheduler.errors import ConfigError
@@ -53,6 +54,8 @@ _STEP_FIELDS = frozenset(
         "caution",
         "title",
         "body",
+        "suppressed_by",
+        "only_with",
     }
 )
 _REQUIRED_FIELDS = ("key", "applies_to", "when", "useful_for", "title", "body")
@@ -118,6 +121,10 @@ class ProtocolStep:
     caution: str | None
     title: str
     body: str
+    # Check-in kinds (scheduler.domain.checkins) that stop this step while in force at its due time...
+    suppressed_by: frozenset[str] = frozenset()
+    # ...and, when not empty, the kinds without one of which in force it is not planned at all.
+    only_with: frozenset[str] = frozenset()
 
     def applies(self, effort: Effort, distance_km: float, duration_h: float) -> bool:
         return any(rule.matches(effort, distance_km, duration_h) for rule in self.applies_to)
@@ -240,6 +247,8 @@ def _parse_step(raw: object, where: str) -> ProtocolStep:
         caution=_text(raw, "caution", where) if raw.get("caution") is not None else None,
         title=_template(raw, "title", where),
         body=_template(raw, "body", where),
+        suppressed_by=_checkin_kinds(raw.get("suppressed_by"), f"{where}.suppressed_by"),
+        only_with=_checkin_kinds(raw.get("only_with"), f"{where}.only_with"),
     )
 
 
@@ -331,6 +340,18 @@ def _equipment(raw: object, where: str) -> frozenset[str]:
     for tool in raw:
         if tool not in EQUIPMENT:
             raise ConfigError(f"{where}: unknown tool {tool!r} (known: {', '.join(sorted(EQUIPMENT))})")
+    return frozenset(raw)
+
+
+def _checkin_kinds(raw: object, where: str) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: expected a list of check-in kinds")
+    known = {kind.value for kind in CheckInKind}
+    for kind in raw:
+        if kind not in known:
+            raise ConfigError(f"{where}: unknown check-in {kind!r} (known: {', '.join(sorted(known))})")
     return frozenset(raw)
 
 

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.store import models
 
 LOCAL_ID_BASE = 9_000_000_000
 LOCAL_ID_END = 10_000_000_000
-FILES_ONLY = "files"
 
 
 def is_local(athlete_id: int) -> bool:
@@ -48,7 +48,7 @@ def add_local(session: Session, name: str, zone: str | None, now: datetime) -> m
         timezone=zone,
         scope="",
         notify_urls=[],
-        state=FILES_ONLY,
+        state=AthleteState.FILES_ONLY,
         created_at=now,
         updated_at=now,
     )

@@ -10,10 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.dispatch.deliveries import destinations_of
+from scheduler.domain.status import FINISHED, PENDING
 from scheduler.store import models
-
-PENDING_STATUSES = ("planned", "sending")
-FINISHED_STATUSES = ("sent", "partial", "failed", "expired")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -24,13 +22,13 @@ def status_report(session: Session, now: datetime, limit: int = 20) -> dict[str,
     athletes = session.scalars(select(models.Athlete).order_by(models.Athlete.id)).all()
     upcoming = session.scalars(
         select(models.Reminder)
-        .where(models.Reminder.status.in_(PENDING_STATUSES))
+        .where(models.Reminder.status.in_(PENDING))
         .order_by(models.Reminder.available_at, models.Reminder.id)
         .limit(limit)
     ).all()
     finished = session.scalars(
         select(models.Reminder)
-        .where(models.Reminder.status.in_(FINISHED_STATUSES))
+        .where(models.Reminder.status.in_(FINISHED))
         .order_by(
             func.coalesce(models.Reminder.sent_at, models.Reminder.updated_at).desc(),
             models.Reminder.id.desc(),

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
@@ -331,7 +331,8 @@ def _at_default_priority(service: Any) -> bool:
 def _with_query(url: str, **arguments: str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in arguments]
-    return urlunsplit(parts._replace(query=urlencode(query + list(arguments.items()))))
+    # %20, not "+", for spaces: apprise unquotes its arguments without turning "+" back into a space.
+    return urlunsplit(parts._replace(query=urlencode(query + list(arguments.items()), quote_via=quote)))
 
 
 def _tag_names(service: Any) -> frozenset[str]:

@@ -42,7 +42,9 @@ def markdown(message: Message, links: bool = True) -> Rendering:
     a last paragraph holds the answers and the page as Markdown links (HTML links in an email)."""
     paragraphs = [_markdown_line(line) for line in message.body.splitlines() if line.strip()]
     if links and _links(message):
-        paragraphs.append(" · ".join(f"[{escape_markdown(link.label)}]({link.url})" for link in _links(message)))
+        paragraphs.append(
+            " · ".join(f"[{escape_markdown(link.label)}]({link.url})" for link in _links(message))
+        )
     return Rendering(title=message.title, body="\n\n".join(paragraphs), body_format="markdown")
 
 

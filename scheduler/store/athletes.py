@@ -13,15 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.store import models
 from scheduler.strava.port import TokenGrant
-
-ACTIVE = "active"
-NEEDS_REAUTH = "needs_reauth"
-DEAUTHORIZED = "deauthorized"
-# A deauthorization announced by a webhook, not yet confirmed by Strava: nothing sent, nothing deleted.
-SUSPENDED = "suspended"
 
 
 def display_name(athlete_json: dict[str, Any]) -> str:
@@ -69,7 +64,7 @@ def upsert_connected(
         athlete.scope = scope
     elif created:
         athlete.scope = ""
-    athlete.state = ACTIVE
+    athlete.state = AthleteState.ACTIVE
     athlete.last_error = None
     athlete.defer_until = None
     athlete.alerted_problem = None
@@ -126,7 +121,9 @@ def set_notify_urls(session: Session, athlete_id: int, urls: Sequence[str], now:
     return athlete
 
 
-def set_state(athlete: models.Athlete, state: str, now: datetime, *, error: str | None = None) -> None:
+def set_state(
+    athlete: models.Athlete, state: AthleteState, now: datetime, *, error: str | None = None
+) -> None:
     athlete.state = state
     athlete.last_error = error
     athlete.updated_at = now

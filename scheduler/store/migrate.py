@@ -7,6 +7,8 @@ a migration has to run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest revision in migrations/versions. A new migration updates it; a test holds it to alembic's head.
-HEAD = "0010"
+HEAD = "0011"
 SCRIPTS = Path(str(files("scheduler.store") / "migrations"))
 VERSION_TABLE = "alembic_version"  # alembic's default, which env.py keeps
 
@@ -53,7 +55,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     start does not find an empty `recovery.db`."""
     path = sqlite_file(engine.url.render_as_string())
     try:
-        with engine.begin() as connection:
+        with _migrating(engine) as connection:
             if revision != "head" or schema_revision(connection) != HEAD:
                 from alembic import command
 
@@ -73,8 +75,31 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
 
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.downgrade(_config_for(connection), revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for migrating; on SQLite with foreign keys off until it ends.
+
+    SQLite changes a constraint by rebuilding the table (alembic's batch mode), and with foreign keys on,
+    dropping the old table deletes every row that references it (ON DELETE CASCADE). The pragma takes effect
+    only outside a transaction, so it is set before BEGIN; the references are checked before COMMIT."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration left a broken reference in table {broken[0]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def _config_for(connection: Connection) -> Config:

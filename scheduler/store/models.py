@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -24,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from scheduler.domain.status import AthleteState, ReminderStatus
 from scheduler.store.sealed import SealedJSON, SealedString
 
 
@@ -64,8 +67,15 @@ class Base(DeclarativeBase):
     }
 
 
+def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """A CHECK holding `column` to the words of a vocabulary (named ck_<table>_<column>); migration 0010."""
+    words = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({words})", name=column)
+
+
 class Athlete(Base):
     __tablename__ = "athletes"
+    __table_args__ = (one_of("state", AthleteState),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Strava id
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -82,7 +92,7 @@ class Athlete(Base):
     quiet_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM"
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     notify_urls: Mapped[list[Any]] = mapped_column(SealedJSON(), default=list)  # may hold passwords: sealed
-    state: Mapped[str] = mapped_column(String(20), default="active")  # active, needs_reauth, deauthorized
+    state: Mapped[str] = mapped_column(String(20), default=AthleteState.ACTIVE)
     last_sync_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     # Work for this athlete waits until then (rate-limit window, 403 inactive back-off).
@@ -138,6 +148,7 @@ class Reminder(Base):
     __table_args__ = (
         UniqueConstraint("athlete_id", "local_day", "step"),
         Index("ix_reminders_status_available", "status", "available_at"),
+        one_of("status", ReminderStatus),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -149,7 +160,7 @@ class Reminder(Base):
     expires_at: Mapped[datetime]
     # When the row may next be claimed: due_at at first, later the retry time after a failure.
     available_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default=ReminderStatus.PLANNED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
     leased_by: Mapped[str | None] = mapped_column(String(100))
@@ -242,6 +253,19 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
 
+class CalendarLink(Base):
+    """An athlete's secret calendar feed URL; only the token's SHA-256 is kept. It opens no session: it
+    reads the plan only."""
+
+    __tablename__ = "calendar_links"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class SigningKey(Base):
     """Secrets that sign action links (HMAC), sealed at rest like the tokens."""
 
@@ -280,3 +304,20 @@ class FileImport(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(String(300))
     seen_at: Mapped[datetime]
+
+
+class CheckIn(Base):
+    """What the runner told about the legs (pain, knee ache, …): in force from `since` until `until` (NULL:
+    until cleared); `cleared_at` ends it early. Planning reads them (scheduler.domain.checkins)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_athlete_since", "athlete_id", "since"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    area: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]

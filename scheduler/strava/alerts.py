@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.domain.status import AthleteState
 from scheduler.notify.port import Message, Notifier
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
@@ -19,23 +21,29 @@ from scheduler.store.db import transaction
 
 log = logging.getLogger(__name__)
 
-NEEDS_REAUTH = "needs_reauth"
-APP_INACTIVE = "app_inactive"
-POLLS_FAILING = "polls_failing"
+
+class AlertKey(StrEnum):
+    """What an athlete was told about, stored in `Athlete.alerted_problem` (not a state: see AthleteState)."""
+
+    ACCESS_LOST = "needs_reauth"  # the stored word predates this name; rows written before keep meaning it
+    APP_INACTIVE = "app_inactive"
+    POLLS_FAILING = "polls_failing"
+
+
 # This many failed polls in a row tell the athlete (once per streak): one failure is usually Strava's hiccup.
 FAILING_AFTER = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    key: str  # stored in Athlete.alerted_problem
+    key: AlertKey
     message: Message
 
 
 def needs_reauth(name: str, athlete_id: int, reason: str) -> Problem:
     who = f"{name} ({athlete_id})" if name else str(athlete_id)
     return Problem(
-        NEEDS_REAUTH,
+        AlertKey.ACCESS_LOST,
         Message(
             title=f"Strava access lost for {who}",
             body=(
@@ -50,7 +58,7 @@ def needs_reauth(name: str, athlete_id: int, reason: str) -> Problem:
 
 def app_inactive(probe_minutes: float) -> Problem:
     return Problem(
-        APP_INACTIVE,
+        AlertKey.APP_INACTIVE,
         Message(
             title="Strava refuses this app: Application Inactive",
             body=(
@@ -70,7 +78,7 @@ def polls_failing(
 ) -> Problem:
     who = f"{name} ({athlete_id})" if name else str(athlete_id)
     return Problem(
-        POLLS_FAILING,
+        AlertKey.POLLS_FAILING,
         Message(
             title=f"Recovery reminders stopped for {who}: reading Strava fails",
             body=(
@@ -91,7 +99,7 @@ def alert_once(
         athlete = athlete_store.get_for_update(session, athlete_id)
         if athlete is None or athlete.alerted_problem == problem.key:
             return False
-        if athlete.state == athlete_store.SUSPENDED:  # they may have revoked the app: send them nothing
+        if athlete.state == AthleteState.SUSPENDED:  # they may have revoked the app: send them nothing
             return False
         athlete_store.mark_alerted(athlete, problem.key, now)
         urls = [str(url) for url in athlete.notify_urls or []]
@@ -114,7 +122,7 @@ def alert_once(
     return False
 
 
-def clear(session: Session, athlete_id: int, problem: str) -> None:
+def clear(session: Session, athlete_id: int, problem: AlertKey) -> None:
     """The problem is over: a later occurrence is worth a new message."""
     athlete = session.get(models.Athlete, athlete_id)
     if athlete is not None and athlete.alerted_problem == problem:

@@ -1,8 +1,8 @@
 """What the program needs from Strava, as plain values and our own small exceptions.
 
-One real adapter (`client.StravaClient`, over stravalib) and one in-memory double (`memory.MemoryStrava`)
-implement it. A port instance is bound to one access token (or none, for the token and subscription calls);
-`StravaPortFactory` makes one per token.
+One real adapter (`client.StravaClient`, over stravalib) implements it; the tests add an in-memory double
+(`tests/doubles/memory_strava.py`). A port instance is bound to one access token (or none, for the token and
+subscription calls); `StravaPortFactory` makes one per token.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import partial
 
 from sqlalchemy import func, select
@@ -43,8 +44,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.clock import Clock, utc_now
 from scheduler.daemon.outage import is_connection_error
 from scheduler.domain.activity import parse_timezone
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
-from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_activity, ingest_history
+from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_history
 from scheduler.metrics import POLL_FAILURES
 from scheduler.notify.port import Notifier
 from scheduler.settings import Settings
@@ -53,6 +55,7 @@ from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.strava import alerts, budget, poll_state, tokens
 from scheduler.strava.access import AthleteAccess, BudgetSpent
+from scheduler.strava.fetched import InvalidActivity, ingest_fetched
 from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import (
     ApplicationInactive,
@@ -88,11 +91,21 @@ def poll_offset(athlete_id: int, interval: float) -> float:
 # -- reports -------------------------------------------------------------------------------------------------
 
 
+class PollOutcome(StrEnum):
+    """How one athlete's poll ended; webhooks read back the failure ones from `Poller.handle_failure`."""
+
+    SYNCED = "synced"
+    DEFERRED = "deferred"  # Strava's rate limit: the athlete's Strava work waits until then
+    SKIPPED = "skipped"  # claimed elsewhere, deferred from before, or not active
+    NEEDS_REAUTH = "needs_reauth"  # Strava refused the tokens: the athlete is now AthleteState.NEEDS_REAUTH
+    APP_INACTIVE = "app_inactive"  # 403 Application Inactive: probed again later
+    FAILED = "failed"
+
+
 @dataclass
 class PollReport:
     athlete_id: int
-    # synced | deferred | skipped | needs_reauth | app_inactive | failed
-    outcome: str = "synced"
+    outcome: PollOutcome = PollOutcome.SYNCED
     read: str = ""  # window | cursor | backfill
     reads: int = 0
     pages: int = 0
@@ -131,7 +144,7 @@ class PollReport:
 
     def __str__(self) -> str:
         parts = [f"athlete {self.athlete_id}: {self.outcome}"]
-        if self.outcome == "synced":
+        if self.outcome == PollOutcome.SYNCED:
             parts.append(
                 f"{self.read} read, {self.reads} request(s) ({self.details} detail, {self.checks} check), "
                 f"{len(self.created)} new, {len(self.changed)} changed, {len(self.deleted)} deleted"
@@ -200,9 +213,9 @@ class Poller:
             ).all()
         due: list[int] = []
         for athlete_id, state, defer_until, last_sync_at, alerted in rows:
-            untold = state == athlete_store.NEEDS_REAUTH and alerted != alerts.NEEDS_REAUTH
+            untold = state == AthleteState.NEEDS_REAUTH and alerted != alerts.AlertKey.ACCESS_LOST
             pollable = (
-                state == athlete_store.ACTIVE
+                state == AthleteState.ACTIVE
                 and not spent
                 and (defer_until is None or defer_until <= now)
                 and (last_sync_at is None or now - last_sync_at >= timedelta(seconds=self.interval))
@@ -246,16 +259,16 @@ class Poller:
         try:
             state, claim = self._claim(athlete_id, now)
         except _Skip as skip:
-            report.outcome, report.message = "skipped", str(skip)
+            report.outcome, report.message = PollOutcome.SKIPPED, str(skip)
             log.info("athlete %s: poll skipped: %s", athlete_id, skip)
             return report
         except tokens.ReauthNeeded as error:
             self._lost_access(athlete_id, error.reason)
-            report.outcome, report.message = "needs_reauth", error.reason
+            report.outcome, report.message = PollOutcome.NEEDS_REAUTH, error.reason
             return report
         except _Deferred as deferred:
             report.outcome, report.deferred_until, report.message = (
-                "deferred",
+                PollOutcome.DEFERRED,
                 deferred.until,
                 deferred.reason,
             )
@@ -270,7 +283,7 @@ class Poller:
         except (tokens.ReauthNeeded, StravaError, BudgetSpent) as error:
             POLL_FAILURES.labels(athlete=str(athlete_id)).inc()
             report.outcome, report.deferred_until, report.message = self.handle_failure(athlete_id, error)
-            if report.outcome == "failed":
+            if report.outcome == PollOutcome.FAILED:
                 self._failed_poll(athlete_id, report.message, _advice(error, athlete_id))
         except Exception as error:
             # A bug (the core is meant to be total) fails this athlete's polls every time: count it like any
@@ -289,20 +302,20 @@ class Poller:
         log.info("%s", report)
         return report
 
-    def handle_failure(self, athlete_id: int, error: Exception) -> tuple[str, datetime | None, str]:
+    def handle_failure(self, athlete_id: int, error: Exception) -> tuple[PollOutcome, datetime | None, str]:
         """Apply what a failed Strava call means for the athlete: (outcome, deferred until, message)."""
         if isinstance(error, tokens.ReauthNeeded):
             self._lost_access(athlete_id, error.reason)
-            return "needs_reauth", None, error.reason
+            return PollOutcome.NEEDS_REAUTH, None, error.reason
         if isinstance(error, Unauthorized):
             reason = f"Strava refused a fresh access token ({error})"
             self._lost_access(athlete_id, reason)
-            return "needs_reauth", None, reason
+            return PollOutcome.NEEDS_REAUTH, None, reason
         if isinstance(error, BudgetSpent | RateLimited):
             until = error.until if isinstance(error, BudgetSpent) else error.reset_at
             self._defer(athlete_id, until, "Strava rate limit")
             log.warning("athlete %s: %s; Strava work resumes at %s", athlete_id, error, until.isoformat())
-            return "deferred", until, str(error)
+            return PollOutcome.DEFERRED, until, str(error)
         if isinstance(error, ApplicationInactive):
             until = self.clock() + INACTIVE_PROBE
             self._defer(athlete_id, until, str(error))
@@ -311,13 +324,13 @@ class Poller:
                 log.error("Strava answers 403 Application Inactive: %s", problem.message.body)
             else:
                 log.info("athlete %s: Strava app still inactive; next try %s", athlete_id, until.isoformat())
-            return "app_inactive", until, str(error)
+            return PollOutcome.APP_INACTIVE, until, str(error)
         if isinstance(error, ClientRejected):
             log.error("athlete %s: %s", athlete_id, error)
         else:
             log.warning("athlete %s: Strava call failed: %s", athlete_id, error)
         self._failed(athlete_id, str(error))
-        return "failed", None, str(error)
+        return PollOutcome.FAILED, None, str(error)
 
     def _claim(self, athlete_id: int, now: datetime) -> tuple[PollState, str]:
         """Take the athlete's poll claim: (state, the claim's id for `_release`), or raise why not to poll.
@@ -328,9 +341,9 @@ class Poller:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is None:
                 raise _Skip("unknown athlete")
-            if athlete.state == athlete_store.NEEDS_REAUTH:
+            if athlete.state == AthleteState.NEEDS_REAUTH:
                 raise tokens.ReauthNeeded(athlete_id, athlete.last_error or "Strava refused the access")
-            if athlete.state != athlete_store.ACTIVE:
+            if athlete.state != AthleteState.ACTIVE:
                 raise _Skip(f"athlete is {athlete.state}")
             if not self.interactive and athlete.defer_until is not None and athlete.defer_until > now:
                 raise _Deferred(athlete.defer_until, athlete.last_error or "deferred")
@@ -428,8 +441,8 @@ class Poller:
                 athlete.failing_since = None
                 athlete.failed_polls = 0
                 athlete.updated_at = self.clock()
-            alerts.clear(session, athlete_id, alerts.APP_INACTIVE)
-            alerts.clear(session, athlete_id, alerts.POLLS_FAILING)
+            alerts.clear(session, athlete_id, alerts.AlertKey.APP_INACTIVE)
+            alerts.clear(session, athlete_id, alerts.AlertKey.POLLS_FAILING)
             row, current = poll_state.locked_state(session, athlete_id, now)
             current.unconfirmed = bool(items)  # the sequence ended on a short page, not an empty one
             poll_state.save_state(row, current, now)
@@ -498,22 +511,17 @@ class Poller:
         history_before: datetime | None,
     ) -> IngestResult | None:
         activity_id = raw.get("id")
+        backfill = history_before is not None and _start(raw) < history_before
         try:
-            backfill = history_before is not None and _start(raw) < history_before
-            with session.begin_nested():
-                result = ingest_activity(
-                    session, athlete, raw, self.ingest_config, self.clock(), backfill=backfill
-                )
-        except IntegrityError:
-            # Stored at this very moment by another poll (a `recovery sync` beside the daemon): theirs stands.
-            log.info("athlete %s: activity %s was stored by a concurrent poll", athlete.id, activity_id)
-            return None
-        except (InputError, KeyError, ValueError) as error:
+            result = ingest_fetched(
+                session, athlete, raw, self.ingest_config, self.clock(), backfill=backfill
+            )
+        except InvalidActivity as error:
             log.warning("athlete %s: activity %s skipped: %s", athlete.id, activity_id, error)
             if isinstance(activity_id, int):
                 report.skipped_invalid.append(activity_id)
             return None
-        if result.changed:
+        if result is not None and result.changed:
             report.add(result)
         return result
 
@@ -627,10 +635,10 @@ class Poller:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is None:
                 return
-            if athlete.state == athlete_store.ACTIVE:
+            if athlete.state == AthleteState.ACTIVE:
                 athlete.access_token = athlete.refresh_token = None
                 athlete.token_expires_at = None
-                athlete_store.set_state(athlete, athlete_store.NEEDS_REAUTH, self.clock(), error=reason)
+                athlete_store.set_state(athlete, AthleteState.NEEDS_REAUTH, self.clock(), error=reason)
             name = athlete.name
         alerts.alert_once(
             self.sessions,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock
+from scheduler.domain.status import AthleteState
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
@@ -55,7 +56,7 @@ def access_token(
     refused: InvalidGrant | None = None
     with transaction(sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
-        if athlete is None or athlete.state != athlete_store.ACTIVE or not athlete.refresh_token:
+        if athlete is None or athlete.state != AthleteState.ACTIVE or not athlete.refresh_token:
             raise ReauthNeeded(athlete_id, "not connected")
         now = clock()
         current = athlete.access_token
@@ -69,7 +70,7 @@ def access_token(
             athlete.refresh_token = None
             athlete.token_expires_at = None
             athlete_store.set_state(
-                athlete, athlete_store.NEEDS_REAUTH, now, error="Strava refused the refresh token"
+                athlete, AthleteState.NEEDS_REAUTH, now, error="Strava refused the refresh token"
             )
         else:
             rotated = grant.refresh_token != athlete.refresh_token
@@ -91,7 +92,7 @@ def expiring(session: Session, now: datetime, margin: timedelta = REFRESH_MARGIN
         session.scalars(
             select(models.Athlete.id)
             .where(
-                models.Athlete.state == athlete_store.ACTIVE,
+                models.Athlete.state == AthleteState.ACTIVE,
                 models.Athlete.refresh_token.is_not(None),
                 models.Athlete.defer_until.is_(None) | (models.Athlete.defer_until <= now),
                 models.Athlete.token_expires_at.is_(None) | (models.Athlete.token_expires_at < now + margin),

@@ -37,15 +37,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock
-from scheduler.errors import InputError
-from scheduler.ingest import delete_activity, forget_athlete, ingest_activity
+from scheduler.domain.status import AthleteState
+from scheduler.ingest import delete_activity, forget_athlete
 from scheduler.store import app_state, models
 from scheduler.store import athletes as athlete_store
 from scheduler.store.db import insert_for, transaction
 from scheduler.strava import budget, poll_state, tokens
 from scheduler.strava.access import AthleteAccess, BudgetSpent, WebhookShareSpent
+from scheduler.strava.fetched import InvalidActivity, ingest_fetched
 from scheduler.strava.port import InvalidGrant, Json, NotFound, StravaError, StravaPort, StravaUnavailable
-from scheduler.strava.sync import Poller, PollReport
+from scheduler.strava.sync import Poller, PollOutcome, PollReport
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ def refusal(session: Session, event: Mapping[str, Any], now: datetime) -> str | 
     if live is None or event["subscription_id"] != live:
         return f"subscription {event['subscription_id']} is not our live subscription"
     state = session.scalar(select(models.Athlete.state).where(models.Athlete.id == event["owner_id"]))
-    if state != athlete_store.ACTIVE:
+    if state != AthleteState.ACTIVE:
         return f"owner {event['owner_id']} is not a connected athlete"
     return None
 
@@ -449,7 +450,7 @@ def _process_one(work: _Pass, event_id: int, event: Json, attempts: int) -> None
         state = athlete.state if athlete else None
         deferred = athlete is not None and athlete.defer_until is not None and athlete.defer_until > now
 
-    if state != athlete_store.ACTIVE:
+    if state != AthleteState.ACTIVE:
         # Unknown, suspended, deauthorized or waiting for `recovery auth`: the poll after reconnecting
         # catches up, and no read is spent on it.
         _finish(sessions, event_id, now, f"athlete {athlete_id} is {state or 'unknown'}")
@@ -493,13 +494,13 @@ def _process_one(work: _Pass, event_id: int, event: Json, attempts: int) -> None
     except (tokens.ReauthNeeded, StravaError) as error:
         outcome, _until, message = poller.handle_failure(athlete_id, error)
         work.accesses.pop(athlete_id, None)
-        if outcome in ("deferred", "app_inactive"):
+        if outcome in (PollOutcome.DEFERRED, PollOutcome.APP_INACTIVE):
             _claim(sessions, event_id, attempts + 1, change=-1)  # Strava's limits, not the event's fault
-        if outcome == "deferred":
+        if outcome == PollOutcome.DEFERRED:
             raise _Stop from error
-        if outcome == "failed" and isinstance(error, StravaUnavailable):
+        if outcome == PollOutcome.FAILED and isinstance(error, StravaUnavailable):
             _retry_later(sessions, event_id, message, report, now)
-        elif outcome == "app_inactive":
+        elif outcome == PollOutcome.APP_INACTIVE:
             report.waiting += 1
         else:
             _finish(sessions, event_id, now, message)
@@ -513,9 +514,9 @@ def _process_one(work: _Pass, event_id: int, event: Json, attempts: int) -> None
         with transaction(sessions) as session:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is not None:
-                ingest_activity(session, athlete, detail, poller.ingest_config, now)
+                ingest_fetched(session, athlete, detail, poller.ingest_config, now)
             _mark_done(session, event_id, now, None)
-    except (InputError, ValueError) as error:
+    except InvalidActivity as error:
         log.warning("webhook event %s: activity %s not ingested: %s", event_id, object_id, error)
         _finish(sessions, event_id, now, str(error))
     else:
@@ -531,10 +532,10 @@ def _deauthorization_announced(poller: Poller, event_id: int, athlete_id: int, r
     now = poller.clock()
     with transaction(poller.sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
-        suspended = athlete is not None and athlete.state == athlete_store.ACTIVE
+        suspended = athlete is not None and athlete.state == AthleteState.ACTIVE
         if athlete is not None and suspended:
             athlete_store.set_state(
-                athlete, athlete_store.SUSPENDED, now, error="deauthorization announced, not yet confirmed"
+                athlete, AthleteState.SUSPENDED, now, error="deauthorization announced, not yet confirmed"
             )
             athlete.defer_until = None
         _mark_done(session, event_id, now, None if suspended else "athlete is not active")
@@ -557,7 +558,7 @@ def confirm_suspended(poller: Poller, report: EventsReport) -> None:
             session.scalars(
                 select(models.Athlete.id)
                 .where(
-                    models.Athlete.state == athlete_store.SUSPENDED,
+                    models.Athlete.state == AthleteState.SUSPENDED,
                     models.Athlete.defer_until.is_(None) | (models.Athlete.defer_until <= now),
                 )
                 .order_by(models.Athlete.id)
@@ -577,7 +578,7 @@ def confirm_deauthorization(poller: Poller, athlete_id: int, report: EventsRepor
     now = poller.clock()
     with transaction(poller.sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
-        if athlete is None or athlete.state != athlete_store.SUSPENDED:
+        if athlete is None or athlete.state != AthleteState.SUSPENDED:
             return "not_suspended"
         refused: str | None = None
         if not athlete.refresh_token:
@@ -600,7 +601,7 @@ def confirm_deauthorization(poller: Poller, athlete_id: int, report: EventsRepor
                 return "unconfirmed"
             else:
                 athlete_store.save_tokens(athlete, grant, now)
-                athlete_store.set_state(athlete, athlete_store.ACTIVE, now)
+                athlete_store.set_state(athlete, AthleteState.ACTIVE, now)
                 athlete.defer_until = None
         if refused is None:
             report.restored.append(athlete_id)
@@ -680,7 +681,7 @@ class BackstopPolls:
             covered = self._backstop_covers(session, athlete_id, now)
         if covered:
             report = PollReport(
-                athlete_id, outcome="skipped", message="webhooks are live: backstop poll later"
+                athlete_id, outcome=PollOutcome.SKIPPED, message="webhooks are live: backstop poll later"
             )
             log.debug("%s", report)
             return report

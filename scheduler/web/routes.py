@@ -25,20 +25,30 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from scheduler import corrections
 from scheduler.clock import Clock
+from scheduler.domain.checkins import CheckInKind
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
-from scheduler.web import answers, corrections, links, pages, signin, signing, views
+from scheduler.web import answers, calendar_feed, checkins, links, pages, signin, signing, views
 from scheduler.web.profile import change_from_form, save_profile
 
 log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 8 * 1024  # the profile form is well under 1 KiB
 MAX_FORM_FIELDS = 40
-PREFIXES = ("/signin", "/signout", "/athletes", f"{signing.ACTION_PREFIX}/", "/static/")
+PREFIXES = (
+    "/signin",
+    "/signout",
+    "/athletes",
+    f"{signing.ACTION_PREFIX}/",
+    "/static/",
+    f"{calendar_feed.PATH}/",
+)
 ACTION_LABELS = links.LABELS
 VERBS = {"done": "Mark as done", "skip": "Skip it", "snooze": "Snooze for 30 minutes"}
 NOTICES = {
@@ -47,6 +57,8 @@ NOTICES = {
     "snoozed": "Snoozed: it comes again later.",
     "effort": "Class corrected; the day's plan follows it.",
     "profile": "Saved; your plan follows it.",
+    "checkin": "Check-in recorded.",
+    "cleared": "Check-in cleared.",
 }
 
 Form = dict[str, list[str]]
@@ -216,15 +228,31 @@ class Web:
         athlete_id = int(request.path_params["athlete_id"])
         with self._config.sessions() as session:
             visitor = self._require(request, session, athlete_id)
-            athlete = session.get(models.Athlete, athlete_id)
-            if athlete is None or athlete.state == athlete_store.DEAUTHORIZED:
-                return _not_found()
-            page = views.athlete_page(
-                session, athlete, self._config.ingest.default_zone, self._config.clock()
+            return self._athlete_page(
+                session, visitor, athlete_id, NOTICES.get(request.query_params.get("note", ""))
             )
-        notice = NOTICES.get(request.query_params.get("note", ""))
+
+    def _athlete_page(
+        self,
+        session: Session,
+        visitor: signin.Visitor,
+        athlete_id: int,
+        notice: str | None,
+        changes: list[views.ChangeView] | None = None,
+        advice: str | None = None,
+    ) -> Response:
+        athlete = session.get(models.Athlete, athlete_id)
+        if athlete is None or athlete.state == AthleteState.DEAUTHORIZED:
+            return _not_found()
+        page = views.athlete_page(session, athlete, self._config.ingest.default_zone, self._config.clock())
         return pages.render(
-            "athlete.html", page=page, notice=notice, action_labels=ACTION_LABELS, **_chrome(visitor)
+            "athlete.html",
+            page=page,
+            notice=notice,
+            changes=changes,
+            advice=advice,
+            action_labels=ACTION_LABELS,
+            **_chrome(visitor),
         )
 
     # -- the runner's actions (POST) -----------------------------------------------------------------------
@@ -273,6 +301,56 @@ class Web:
             change = change_from_form({k: v[0] for k, v in form.items() if v}, form.get("tool", []))
             save_profile(session, athlete_id, change, self._config.ingest, self._config.clock())
         return RedirectResponse(f"/athletes/{athlete_id}?note=profile#profile", 303)
+
+    def checkin(self, request: Request, form: Form) -> Response:
+        """Record a check-in; the answer is the page itself, with what it changed in the plan on top."""
+        athlete_id = int(request.path_params["athlete_id"])
+        now = self._config.clock()
+        kind = _first(form, "kind")
+        with transaction(self._config.sessions) as session:
+            visitor = self._require(request, session, athlete_id)
+            self._csrf(visitor, form)
+            changes = checkins.record(
+                session, athlete_id, kind, self._config.ingest, now, area=_first(form, "area") or None
+            )
+            shown = views.change_views(session, changes, self._config.ingest.default_zone, now)
+            advice = checkins.PAIN_ADVICE if kind.strip().lower() == CheckInKind.PAIN else None
+            return self._athlete_page(session, visitor, athlete_id, NOTICES["checkin"], shown, advice)
+
+    def checkin_clear(self, request: Request, form: Form) -> Response:
+        athlete_id = int(request.path_params["athlete_id"])
+        now = self._config.clock()
+        with transaction(self._config.sessions) as session:
+            visitor = self._require(request, session, athlete_id)
+            self._csrf(visitor, form)
+            changes = checkins.clear(session, athlete_id, _first(form, "kind"), self._config.ingest, now)
+            shown = views.change_views(session, changes, self._config.ingest.default_zone, now)
+            return self._athlete_page(session, visitor, athlete_id, NOTICES["cleared"], shown)
+
+    # -- the calendar feed (a secret URL: calendars send no cookie) ----------------------------------------
+
+    def calendar(self, request: Request) -> Response:
+        token = str(request.path_params["token"])
+        with self._config.sessions() as session:
+            athlete = calendar_feed.athlete_of(session, token)
+            if athlete is None:
+                return _not_found()
+            body = calendar_feed.build(
+                session,
+                athlete,
+                self._config.base_url,
+                self._config.ingest.default_zone,
+                self._config.clock(),
+            )
+        return Response(
+            body,
+            media_type=calendar_feed.MEDIA_TYPE,
+            headers={
+                "Cache-Control": "no-cache",
+                "Referrer-Policy": "no-referrer",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     # -- signed action links (ntfy buttons, e-mail links) --------------------------------------------------
 
@@ -341,6 +419,13 @@ class Web:
                 methods=["POST"],
             ),
             Route("/athletes/{athlete_id:int}/profile", _post(self.profile), methods=["POST"]),
+            Route("/athletes/{athlete_id:int}/checkins", _post(self.checkin), methods=["POST"]),
+            Route("/athletes/{athlete_id:int}/checkins/clear", _post(self.checkin_clear), methods=["POST"]),
+            Route(
+                f"{calendar_feed.PATH}/{{token}}{calendar_feed.SUFFIX}",
+                _guard(self.calendar),
+                methods=["GET"],
+            ),
             Route(
                 f"{signing.ACTION_PREFIX}/{{reminder_id:int}}/{{action}}",
                 _dispatch(self.action_confirm, self.action_do),

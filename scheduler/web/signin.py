@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
@@ -44,7 +45,7 @@ class Visitor:
 def issue_link(session: Session, athlete_id: int, now: datetime, *, rotate: bool = False) -> str:
     """A new sign-in token for the athlete; `rotate` first revokes their links and ends their sessions."""
     athlete = athlete_store.get(session, athlete_id)
-    if athlete.state == athlete_store.DEAUTHORIZED:
+    if athlete.state == AthleteState.DEAUTHORIZED:
         raise InputError(f"athlete {athlete_id} has deauthorized the app: run `recovery auth` for them first")
     if rotate:
         session.execute(
@@ -92,7 +93,7 @@ def open_link(session: Session, token: str, now: datetime) -> tuple[str, int] | 
     if link is None:
         return None
     athlete = session.get(models.Athlete, link.athlete_id)
-    if athlete is None or athlete.state == athlete_store.DEAUTHORIZED:
+    if athlete is None or athlete.state == AthleteState.DEAUTHORIZED:
         return None
     return _start(session, link.athlete_id, now), link.athlete_id
 
@@ -114,7 +115,7 @@ def visitor(session: Session, cookie: str | None, now: datetime) -> Visitor | No
         return None
     if row.athlete_id is not None:
         athlete = session.get(models.Athlete, row.athlete_id)
-        if athlete is None or athlete.state == athlete_store.DEAUTHORIZED:
+        if athlete is None or athlete.state == AthleteState.DEAUTHORIZED:
             return None
     return Visitor(row.athlete_id, row.csrf_token)
 

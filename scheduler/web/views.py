@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler.corrections import EFFORTS
+from scheduler.domain.checkins import CheckInKind
 from scheduler.domain.protocols import EQUIPMENT
 from scheduler.domain.status import PENDING, ReminderStatus
+from scheduler.ingest import ReminderChange
 from scheduler.store import models
-from scheduler.web import answers
-from scheduler.web.corrections import EFFORTS
+from scheduler.web import answers, checkins
 
 PAST_DAYS = 14
 PAST_LIMIT = 60
@@ -48,6 +50,21 @@ OUTCOMES: dict[str, str] = {
     ReminderStatus.PLANNED: "Planned",
 }
 ANSWER_LABELS = {"done": "Done", "skipped": "Skipped", "snoozed": "Snoozed"}
+CHECKIN_LABELS: dict[str, str] = {
+    CheckInKind.FINE: "Legs fine",
+    CheckInKind.SORE: "Sore",
+    CheckInKind.KNEE_ACHE: "Back of the knee aches",
+    CheckInKind.KNEE_UNSTABLE: "Knee feels unstable",
+    CheckInKind.TIGHT: "Tight",
+    CheckInKind.PAIN: "Sharp pain",
+}
+CHANGE_LABELS = {
+    "added": "Added",
+    "cancelled": "Cancelled",
+    "moved": "Moved",
+    "changed": "Changed",
+    "skipped": "Not planned",
+}
 
 
 def zone_of(name: str | None, default: str) -> tzinfo:
@@ -105,6 +122,26 @@ class ProfileView:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckInView:
+    kind: str
+    label: str
+    area: str | None
+    since: str
+    until: str | None  # None: until the runner clears it
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One reminder a check-in changed, as the page shows it after the form is sent."""
+
+    change: str
+    title: str
+    when: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AthletePage:
     athlete_id: int
     name: str
@@ -114,6 +151,8 @@ class AthletePage:
     activities: list[ActivityView]
     profile: ProfileView
     efforts: list[tuple[str, str]] = field(default_factory=list)
+    checkins: list[CheckInView] = field(default_factory=list)
+    checkin_kinds: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _reminder_view(row: models.Reminder, zone: tzinfo, today: date, now: datetime) -> ReminderView:
@@ -187,6 +226,17 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
         rest_hr=str(athlete.rest_hr or ""),
         threshold_hr=str(athlete.threshold_hr or ""),
     )
+    in_force = [
+        CheckInView(
+            kind=row.kind,
+            label=CHECKIN_LABELS.get(row.kind, row.kind),
+            area=row.area,
+            since=when(row.since, athlete_zone, today),
+            until=when(row.until, athlete_zone, today) if row.until else None,
+            note=row.note,
+        )
+        for row in checkins.in_force(session, athlete.id, now)
+    ]
     return AthletePage(
         athlete_id=athlete.id,
         name=athlete.name or f"Athlete {athlete.id}",
@@ -196,4 +246,30 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
         activities=activities,
         profile=profile,
         efforts=[(e, EFFORT_LABELS.get(e, e)) for e in EFFORTS],
+        checkins=in_force,
+        checkin_kinds=[(kind.value, CHECKIN_LABELS[kind]) for kind in CheckInKind],
     )
+
+
+def change_views(
+    session: Session, changes: list[ReminderChange], default_zone: str, now: datetime
+) -> list[ChangeView]:
+    """What a check-in changed, in the reminders' own local times (their activity's zone)."""
+    shown = []
+    for change in changes:
+        row = session.execute(
+            select(R.title, models.Activity.timezone)
+            .join(models.Activity, models.Activity.id == R.activity_id, isouter=True)
+            .where(R.id == change.reminder_id)
+        ).one_or_none()
+        title, zone_name = (row.title, row.timezone) if row is not None else (change.step, None)
+        zone = zone_of(zone_name, default_zone)
+        shown.append(
+            ChangeView(
+                change=CHANGE_LABELS.get(change.change, change.change),
+                title=title,
+                when=when(change.due_at, zone, now.astimezone(zone).date()),
+                reason=change.reason,
+            )
+        )
+    return shown

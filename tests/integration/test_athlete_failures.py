@@ -18,9 +18,9 @@ from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
 from scheduler.store.db import transaction
-from scheduler.strava.memory import MemoryStrava
 from scheduler.strava.port import StravaUnavailable
 from scheduler.strava.sync import Poller
+from tests.doubles.memory_strava import MemoryStrava
 
 FAILING, FINE = 101, 102
 START = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.dispatch.backoff import Backoff
 from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.domain.status import AthleteState
 from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import DispatchSettings
-from scheduler.store import athletes, models
+from scheduler.store import models
 from scheduler.store.db import transaction
 from tests.doubles.outbox_seed import (
     FakeClock,
@@ -120,7 +121,7 @@ def test_a_suspended_athletes_reminders_wait_and_go_out_once_they_are_active_aga
     add_activity(seeded, T0, activity_id=200, athlete_id=2)
     [waiting] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(minutes=1))
     [other] = add_reminders(seeded, T0, 1, activity_id=200, athlete_id=2, title="Refuel #{n}")
-    set_state(seeded, 1, athletes.SUSPENDED)
+    set_state(seeded, 1, AthleteState.SUSPENDED)
     dispatcher = make(seeded, notifier, clock)
 
     report = dispatcher.run_once()
@@ -134,7 +135,7 @@ def test_a_suspended_athletes_reminders_wait_and_go_out_once_they_are_active_aga
     assert reminder(seeded, other).status == "sent"
     assert dispatcher.next_due_at() is None  # nothing for the wake-up to spin on meanwhile
 
-    set_state(seeded, 1, athletes.ACTIVE)
+    set_state(seeded, 1, AthleteState.ACTIVE)
     assert dispatcher.next_due_at() == row.available_at
     assert dispatcher.run_once().sent == 1
     assert reminder(seeded, waiting).status == "sent"
@@ -142,7 +143,7 @@ def test_a_suspended_athletes_reminders_wait_and_go_out_once_they_are_active_aga
 
 def test_a_suspended_athletes_reminder_still_expires_at_its_own_expiry_only(seeded, notifier, clock) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100, useful_for=timedelta(hours=3))
-    set_state(seeded, 1, athletes.SUSPENDED)
+    set_state(seeded, 1, AthleteState.SUSPENDED)
     dispatcher = make(seeded, notifier, clock)
 
     clock.set(T0 + timedelta(hours=2, minutes=59))

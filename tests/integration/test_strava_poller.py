@@ -18,11 +18,11 @@ from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.strava import poll_state, webhooks
-from scheduler.strava.memory import MemoryStrava
 from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import RateLimited, StravaUnavailable
 from scheduler.strava.sync import Poller
 from tests.doubles import strava_data
+from tests.doubles.memory_strava import MemoryStrava
 
 ATHLETE = 101
 START = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)

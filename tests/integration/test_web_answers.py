@@ -166,7 +166,7 @@ def test_the_reminder_commands_and_set_effort(tmp_path: Path, cli_db: sessionmak
 
 def test_a_correction_outlives_a_reclassification(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
-    from scheduler.web.corrections import set_effort
+    from scheduler.corrections import set_effort
 
     with transaction(sessions) as session:
         set_effort(session, ADA_RACE, "easy", ingest_config(), NOW)

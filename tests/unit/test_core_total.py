@@ -145,3 +145,19 @@ def test_heart_rate_without_any_max_heartrate_is_classified_not_crashed() -> Non
     assert [r.effort.value for r in results] == ["easy"] * 6
     assert all(r.load is not None and r.load > 0 for r in results)
     assert "max assumed 185" in results[-1].reasons[0]
+
+
+def test_a_distance_too_small_to_measure_climb_is_classified_not_crashed() -> None:
+    # Found by the property above: 5e-324 m divided by 1000 is 0, and climb per km divided by it.
+    raw = {
+        "id": 1,
+        "name": "Morning Run",
+        "sport_type": "Run",
+        "start_date": "2026-05-01T07:00:00Z",
+        "elapsed_time": 3000,
+        "moving_time": 2900,
+        "distance": 5e-324,
+        "total_elevation_gain": 40,
+    }
+    [result] = classify_series([parse_activity(raw)], AthleteProfile())
+    assert result.effort.value in {"easy", "other", "long_run"}

@@ -2,7 +2,8 @@
 re-reads from Strava and re-classification, and the reasons say who decided.
 
 `set_effort` is what `recovery activities set-effort` and the page's class control both call; `corrected`
-is what ingestion applies after classifying.
+is what ingestion applies after classifying. It sits beside ingest, not in web/ (the core must not
+import the page) nor in store/ (`set_effort` re-plans through ingest).
 """
 
 from __future__ import annotations

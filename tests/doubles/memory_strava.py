@@ -1,4 +1,5 @@
-"""An in-memory Strava for fast tests: the `StravaPort` contract without HTTP or stravalib.
+"""An in-memory Strava for fast tests: the `StravaPort` contract without HTTP or stravalib. It is a test
+double, so it lives with the tests; the HTTP double (strava_double.py) is the one checked against the API.
 
 It keeps Strava's semantics that the poller relies on: tokens that expire and rotate, `after` filtering on
 the start time with oldest-first order, paging, 404s, the app-wide rate counters with their window resets
