@@ -12,7 +12,7 @@ row per (athlete, local day, step), so a re-poll or a re-delivered webhook never
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -135,13 +135,20 @@ class _Stored:
 
 
 def _store(
-    session: Session, athlete: models.Athlete, raw: dict[str, Any], now: datetime, backfill: bool
+    session: Session,
+    athlete: models.Athlete,
+    raw: dict[str, Any],
+    now: datetime,
+    backfill: bool,
+    existing: Mapping[int, models.Activity] | None = None,
 ) -> _Stored:
-    """Insert or update the activity row; `changed` is False when nothing that matters moved."""
+    """Insert or update the activity row; `changed` is False when nothing that matters moved.
+
+    `existing`: the stored rows of a whole batch, read at once (then no read per activity)."""
     activity = parse_activity(raw, f"Strava activity {raw.get('id')}")
     columns = _columns(activity)
     detailed = bool(activity.laps) or "laps" in raw
-    row = session.get(models.Activity, activity.id)
+    row = existing.get(activity.id) if existing is not None else session.get(models.Activity, activity.id)
     if row is None:
         row = models.Activity(
             id=activity.id,
@@ -226,7 +233,18 @@ def ingest_history(
     One history read and one `classify_series` for the whole batch (a page of up to 200), instead of a
     history read per activity: a 5-year backfill costs a fraction of a second of classification.
     """
-    stored = [_store(session, athlete, raw, now, backfill=True) for raw in raws]
+    # One read for the page's stored rows, and no flush between activities: a read and a flush per activity
+    # cost more than classifying the whole page.
+    ids = [raw["id"] for raw in raws if isinstance(raw.get("id"), int)]
+    existing = {
+        row.id: row for row in session.scalars(select(models.Activity).where(models.Activity.id.in_(ids)))
+    }
+    with session.no_autoflush:
+        stored = []
+        for raw in raws:
+            kept = _store(session, athlete, raw, now, backfill=True, existing=existing)
+            existing[kept.row.id] = kept.row  # a page overlap may repeat an activity
+            stored.append(kept)
     changed = {s.activity.id: s for s in stored if s.changed}
     if not changed:
         return []

@@ -27,6 +27,9 @@ CYCLES = 4
 REMINDERS = 40
 DUE_OVER = timedelta(seconds=12)  # the reminders fall due across the cycles, not all at once
 LIFE = (0.3, 2.5)  # seconds a daemon lives before its SIGKILL, drawn per cycle
+# A killed daemon's leases run out before another takes its rows: short ones keep the test short.
+LEASE_SECONDS = 10
+SETTINGS = {"RECOVERY_DISPATCH__LEASE_SECONDS": str(LEASE_SECONDS), "RECOVERY_NOTIFY__TIMEOUT": "5"}
 
 
 @pytest.fixture
@@ -46,14 +49,15 @@ def test_sigkill_cycles_lose_nothing_and_repeat_only_what_had_left(
 
     kills: list[datetime] = []
     for _ in range(CYCLES):
-        d = daemon(env_for(inbox))
+        d = daemon(env_for(inbox, **SETTINGS))
         dies_at = now() + timedelta(seconds=rng.uniform(*LIFE))
         wait_until(lambda: now() >= dies_at, 10, "the moment of the kill", interval=0.02)  # noqa: B023
         d.kill()
         kills.append(now())
 
-    last = daemon(env_for(inbox))
-    wait_until(lambda: len(set(inbox.titles())) == REMINDERS, 30, "every reminder at the receiver", 0.2)
+    last = daemon(env_for(inbox, **SETTINGS))
+    deadline = LEASE_SECONDS + 30  # the last kill's leases lapse, then every row goes out
+    wait_until(lambda: len(set(inbox.titles())) == REMINDERS, deadline, "every reminder at the receiver", 0.2)
     wait_until(lambda: _all_sent(sessions), 10, "every reminder marked sent")
     with sessions() as session:
         sent_at = dict(session.execute(select(models.Reminder.step, models.Reminder.sent_at)).all())
