@@ -38,7 +38,7 @@ class Claimed:
 
     id: int
     athlete_id: int
-    activity_id: int
+    activity_id: int | None  # None: a message about a day (before a run, a summary, an alert)
     step: str
     title: str
     body: str

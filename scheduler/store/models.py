@@ -152,7 +152,8 @@ class Reminder(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    # NULL on messages about a day rather than an activity (before a run, rest days, summaries, alerts).
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"), index=True)
     step: Mapped[str] = mapped_column(String(40))
     local_day: Mapped[date | None]
