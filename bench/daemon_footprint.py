@@ -3,11 +3,12 @@
 Starts the daemon as a user would (empty data directory, SQLite, no Strava app, no athletes), waits for a
 200 from /healthz, lets it idle, reads VmRSS/VmHWM from /proc, then stops it with SIGTERM; then starts it
 again on the same data directory, the way it runs every day: the schema at head, so no migration to load.
+With --watch it also watches a folder (one files-only athlete's sub-folder), as RECOVERY_IMPORT__DIR does.
 
 Targets (for the restart): < 80 MiB resident when idle; healthy within 1.5 s of spawn; stopped within 10 s
 of SIGTERM. The first start is printed too: it migrates, so it also holds alembic (about 11 MiB).
 
-    .venv/bin/python bench/daemon_footprint.py [--runs 3] [--idle 5]
+    .venv/bin/python bench/daemon_footprint.py [--runs 3] [--idle 5] [--watch]
 """
 
 from __future__ import annotations
@@ -60,12 +61,12 @@ def cpu_seconds(pid: int) -> float:
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
 
 
-def one_run(idle_seconds: float) -> tuple[Sample, Sample]:
+def one_run(idle_seconds: float, watch: bool) -> tuple[Sample, Sample]:
     """The first start (it creates and migrates the database) and a restart on the same data directory (the
     schema already at head: the state of every start but the first)."""
     with tempfile.TemporaryDirectory(prefix="recovery-bench-") as tmp:
@@ -78,6 +79,17 @@ def one_run(idle_seconds: float) -> tuple[Sample, Sample]:
                 "RECOVERY_TIMEZONE": "UTC",
             }
         )
+        if watch:  # a watched folder with one files-only athlete's sub-folder, as `import.dir` is used
+            athlete = subprocess.run(
+                [str(RECOVERY), "athletes", "add", "Bench", "--zone", "Europe/Berlin"],
+                cwd=tmp,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()[-1]
+            (Path(tmp) / "inbox" / athlete).mkdir(parents=True)
+            env["RECOVERY_IMPORT__DIR"] = str(Path(tmp) / "inbox")
         first = start_idle_stop(Path(tmp), env, idle_seconds, Path(tmp) / "first.log")
         again = start_idle_stop(Path(tmp), env, idle_seconds, Path(tmp) / "restart.log")
     return first, again
@@ -142,6 +154,7 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idling before measuring memory")
+    parser.add_argument("--watch", action="store_true", help="with a watched folder (RECOVERY_IMPORT__DIR)")
     args = parser.parse_args()
     if not RECOVERY.exists():
         print(f"{RECOVERY} not found: run ./dev test (or pip install -e .) first", file=sys.stderr)
@@ -152,7 +165,7 @@ def main() -> int:
     header = ("run", "start", "healthy after", "CPU until", "VmRSS", "VmHWM", "stop after", "exit")
     print("{:>3}  {:<7}  {:>13}  {:>9}  {:>9}  {:>9}  {:>10}  {}".format(*header))
     for number in range(1, args.runs + 1):
-        first, again = one_run(args.idle)
+        first, again = one_run(args.idle, args.watch)
         firsts.append(first)
         restarts.append(again)
         for kind, s in (("first", first), ("restart", again)):

@@ -39,9 +39,11 @@ def parse(raw: dict[str, Any], laps: bool) -> Activity:
     return parse_activity(fields, f"activity {raw['id']}")
 
 
-def run_set(raws: list[dict[str, Any]], laps_given: bool) -> list[tuple[dict[str, Any], Classification]]:
+def run_set(
+    raws: list[dict[str, Any]], laps_given: bool, labels: dict[int, str] | None = None
+) -> list[tuple[dict[str, Any], Classification]]:
     acts = [parse(raw, laps_given) for raw in raws]
-    results = classify_series(acts, AthleteProfile())
+    results = classify_series(acts, AthleteProfile(), labels=labels)
     out = []
     for i, (raw, act, result) in enumerate(zip(raws, acts, results, strict=True)):
         if not raw["scored"]:
@@ -49,7 +51,7 @@ def run_set(raws: list[dict[str, Any]], laps_given: bool) -> list[tuple[dict[str
         final = result
         if not laps_given and not result.decided and raw.get("detail"):
             with_laps = replace(act, laps=parse(raw, True).laps)
-            final = classify(with_laps, acts[:i], AthleteProfile())
+            final = classify(with_laps, acts[:i], AthleteProfile(), labels)
         out.append((raw, final))
     return out
 
@@ -68,12 +70,58 @@ def macro_f1(pairs: Sequence[tuple[str, str]]) -> tuple[float, dict[str, tuple[f
     return sum(per[c][2] for c in present) / len(present), per
 
 
+def confidence(outcomes: Sequence[tuple[dict[str, Any], Classification]]) -> dict[str, float]:
+    """How well "unsure" marks the runs worth a look: its share, and the mistakes it holds."""
+    runs = [(raw, r) for raw, r in outcomes if raw["label"] != "other"]
+    unsure = [(raw, r) for raw, r in runs if r.unsure_of is not None]
+    sure = [(raw, r) for raw, r in runs if r.unsure_of is None]
+    wrong = [(raw, r) for raw, r in runs if raw["label"] != r.effort.value]
+
+    def accuracy(pairs: Sequence[tuple[dict[str, Any], Classification]]) -> float:
+        return sum(1 for raw, r in pairs if raw["label"] == r.effort.value) / len(pairs) if pairs else 0.0
+
+    return {
+        "unsure_share": len(unsure) / len(runs) if runs else 0.0,
+        "mistakes_flagged": sum(1 for _, r in wrong if r.unsure_of is not None) / len(wrong)
+        if wrong
+        else 0.0,
+        "accuracy_sure": accuracy(sure),
+        "accuracy_unsure": accuracy(unsure),
+    }
+
+
+def corrected_run(
+    raws: list[dict[str, Any]], outcomes: list[tuple[dict[str, Any], Classification]], every: int
+) -> dict[str, float]:
+    """The runner corrects one mistake in `every` (the 1st, the (1 + every)th … in time order), as someone
+    who fixes what they notice; the corrections calibrate the classifier. Scored on the runs left as the
+    classifier said (including the mistakes not corrected): the same runs with and without the calibration.
+    """
+    mistakes = sorted(
+        (raw for raw, r in outcomes if raw["label"] != r.effort.value and raw["label"] != "other"),
+        key=lambda raw: raw["start_date"],
+    )[::every]
+    labels = {int(raw["id"]): str(raw["label"]) for raw in mistakes}
+    rest = [(raw, r) for raw, r in outcomes if raw["id"] not in labels]
+    calibrated = [(raw, r) for raw, r in run_set(raws, False, labels) if raw["id"] not in labels]
+    before, _ = macro_f1([(raw["label"], r.effort.value) for raw, r in rest])
+    after, _ = macro_f1([(raw["label"], r.effort.value) for raw, r in calibrated])
+    return {"corrected": len(labels), "macro_f1_rest": before, "macro_f1_rest_calibrated": after}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--set", help="only this set, e.g. dev/veteran")
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--correct-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score with one mistake in N corrected by the runner, calibrating the classifier",
+    )
     args = parser.parse_args()
     sets: dict[str, list[dict[str, Any]]] = build()["sets"]
     chosen = [
@@ -90,12 +138,33 @@ def main() -> None:
         macro_laps, _ = macro_f1([(raw["label"], r.effort.value) for raw, r in given])
         runs = sum(1 for raw, _ in outcomes if raw["label"] != "other")
         others = len(outcomes) - runs
-        figures[key] = {"runs": runs, "other": others, "macro_f1": macro, "macro_f1_laps_given": macro_laps}
+        doubt = confidence(outcomes)
+        figures[key] = {
+            "runs": runs,
+            "other": others,
+            "macro_f1": macro,
+            "macro_f1_laps_given": macro_laps,
+            **doubt,
+        }
+        if args.correct_every:
+            figures[key].update(corrected_run(sets[key], outcomes, args.correct_every))
         if args.json:
             continue
         print(
             f"\n{key}: {runs} runs (+{others} non-runs)  macro-F1 {macro:.3f}  (laps given: {macro_laps:.3f})"
         )
+        share, flagged = doubt["unsure_share"], doubt["mistakes_flagged"]
+        sure, unsure = doubt["accuracy_sure"], doubt["accuracy_unsure"]
+        print(
+            f"  unsure on {share:.1%} of runs, holding {flagged:.0%} of the mistakes; "
+            f"accuracy {sure:.3f} when sure, {unsure:.3f} when unsure"
+        )
+        if args.correct_every:
+            fixed = figures[key]
+            print(
+                f"  {fixed['corrected']:.0f} mistakes corrected: macro-F1 of the other runs "
+                f"{fixed['macro_f1_rest']:.3f} → {fixed['macro_f1_rest_calibrated']:.3f} with calibration"
+            )
         print("  " + "  ".join(f"{c} P{per[c][0]:.2f} R{per[c][1]:.2f} F{per[c][2]:.2f}" for c in CLASSES))
         confusion = Counter(pairs)
         print("  confusion (rows expected):   " + "".join(f"{c[:8]:>9}" for c in CLASSES))

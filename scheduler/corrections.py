@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.activity import parse_activity
-from scheduler.domain.effort import Classification, Effort
+from scheduler.domain.effort import LABELS, Classification, Effort
 from scheduler.domain.planning import local_day
 from scheduler.errors import InputError
 from scheduler.store import models
@@ -41,6 +41,44 @@ class EffortChange:
     cancelled: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How often the classifier's class matched the runner's corrections (the runner's class is the truth)."""
+
+    agreed: int
+    total: int
+    per_class: dict[str, tuple[int, int]]  # the runner's class → (agreed, total)
+
+    def describe(self) -> str:
+        """One short sentence: "the classifier agreed with 7 of 9 corrections (78 %): race 2 of 3, …"."""
+        if not self.total:
+            return "none yet (`recovery activities set-effort ID EFFORT`, or the page's Class control)"
+        share = f"{self.agreed / self.total:.0%}".replace("%", " %")
+        each = ", ".join(f"{LABELS[Effort(c)]} {a} of {n}" for c, (a, n) in self.per_class.items())
+        return f"the classifier agreed with {self.agreed} of {self.total} corrections ({share}): {each}"
+
+
+def agreement(session: Session, athlete_id: int | None = None) -> Agreement:
+    """The classifier's agreement with every correction (of one athlete, or all), as it classifies now.
+
+    `classified_as` is refreshed on each re-classification (`corrected`), so this is the current classifier's
+    score, not the one the runner first saw. A correction that confirms the class counts as agreement.
+    """
+    query = (
+        select(models.EffortCorrection.effort, models.EffortCorrection.classified_as)
+        .join(models.Activity, models.Activity.id == models.EffortCorrection.activity_id)
+        .where(models.Activity.deleted_at.is_(None), models.EffortCorrection.classified_as.is_not(None))
+    )
+    if athlete_id is not None:
+        query = query.where(models.Activity.athlete_id == athlete_id)
+    counts: dict[str, tuple[int, int]] = {}
+    for effort, classified_as in session.execute(query):
+        agreed, total = counts.get(effort, (0, 0))
+        counts[effort] = (agreed + (effort == classified_as), total + 1)
+    per_class = {e: counts[e] for e in EFFORTS if e in counts}  # always in the classes' own order
+    return Agreement(sum(a for a, _ in per_class.values()), sum(n for _, n in per_class.values()), per_class)
+
+
 def runner_reason(classified_as: str | None) -> str:
     return f"set by the runner (classified as {classified_as or 'unknown'})"
 
@@ -53,6 +91,21 @@ def corrections_of(session: Session, activity_ids: Collection[int]) -> dict[int,
         select(models.EffortCorrection).where(models.EffortCorrection.activity_id.in_(list(activity_ids)))
     )
     return {row.activity_id: row for row in rows}
+
+
+def labels_of(session: Session, athlete_id: int, since: datetime, until: datetime) -> dict[int, str]:
+    """The runner's classes of their activities starting in [since, until): the classifier's labelled
+    examples (see `domain/calibration.py`), in one read."""
+    rows = session.execute(
+        select(models.EffortCorrection.activity_id, models.EffortCorrection.effort)
+        .join(models.Activity, models.Activity.id == models.EffortCorrection.activity_id)
+        .where(
+            models.Activity.athlete_id == athlete_id,
+            models.Activity.start_date >= since,
+            models.Activity.start_date < until,
+        )
+    )
+    return {activity_id: effort for activity_id, effort in rows}
 
 
 def corrected(

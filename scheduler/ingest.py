@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.corrections import corrected, corrections_of
+from scheduler.corrections import corrected, corrections_of, labels_of
 from scheduler.domain.activity import Activity, parse_activity
 from scheduler.domain.checkins import CheckIn, CheckInKind
 from scheduler.domain.effort import Classification, Effort, classify, classify_series
@@ -31,6 +31,8 @@ from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols
 from scheduler.domain.replan import ExistingReminder, reconcile
 from scheduler.domain.status import UNSENT, AthleteState, ReminderStatus
+from scheduler.files.recording import is_file_activity
+from scheduler.files.twins import adopt_file_twin
 from scheduler.profile_options import parse_hhmm
 from scheduler.store import models
 from scheduler.store.db import insert_for
@@ -106,6 +108,15 @@ def _history(session: Session, athlete_id: int, activity: Activity) -> list[Acti
     return history
 
 
+def _classify(
+    session: Session, athlete: models.Athlete, activity: Activity, profile: AthleteProfile | None = None
+) -> Classification:
+    """Classify against the stored year before the activity, the runner's corrections in it as examples."""
+    labels = labels_of(session, athlete.id, activity.start_date - HISTORY_SPAN, activity.start_date)
+    history = _history(session, athlete.id, activity)
+    return classify(activity, history, profile or profile_of(athlete), labels)
+
+
 def _columns(activity: Activity) -> dict[str, Any]:
     return {
         "name": activity.name,
@@ -149,6 +160,8 @@ def _store(
     columns = _columns(activity)
     detailed = bool(activity.laps) or "laps" in raw
     row = existing.get(activity.id) if existing is not None else session.get(models.Activity, activity.id)
+    if row is None and not is_file_activity(activity.id):
+        row = adopt_file_twin(session, athlete.id, activity, raw)  # the run was imported from a file first
     if row is None:
         row = models.Activity(
             id=activity.id,
@@ -202,9 +215,7 @@ def ingest_activity(
     if not stored.changed:
         return IngestResult(activity.id, created=False, changed=False, effort=row.effort or "other")
 
-    profile = profile_of(athlete)
-    result = classify(activity, _history(session, athlete.id, activity), profile)
-    result = corrected(session, activity.id, result)
+    result = corrected(session, activity.id, _classify(session, athlete, activity))
     needs_detail = _record(row, result)
     session.flush()
 
@@ -252,10 +263,12 @@ def ingest_history(
     batch = sorted(unique.values(), key=lambda a: a.start_date)
     batch_ids = {a.id for a in batch}
     earlier = [a for a in _history(session, athlete.id, batch[0]) if a.id not in batch_ids]
-    series = [*earlier, *batch]
     results: list[IngestResult] = []
     runner = corrections_of(session, changed)
-    for activity, result in zip(series, classify_series(series, profile_of(athlete)), strict=True):
+    # The stored year only carries the baselines forward: re-classifying it cost more than the page itself.
+    labels = labels_of(session, athlete.id, batch[0].start_date - HISTORY_SPAN, batch[-1].start_date)
+    classified = classify_series(batch, profile_of(athlete), history=earlier, labels=labels)
+    for activity, result in zip(batch, classified, strict=True):
         item = changed.get(activity.id)
         if item is None:
             continue
@@ -351,7 +364,13 @@ def apply_day_plan(
     session: Session, athlete_id: int, day: date, plan: list[PlannedStep], now: datetime
 ) -> tuple[list[str], list[str]]:
     """Reconcile the outbox rows of one athlete's day with a fresh plan; returns (planned, cancelled)."""
-    in_day = (models.Reminder.athlete_id == athlete_id, models.Reminder.local_day == day)
+    # Messages about the day itself (activity_id NULL: pain advice, questions, nudges) are not the day's
+    # recovery plan: re-planning the activities never cancels them.
+    in_day = (
+        models.Reminder.athlete_id == athlete_id,
+        models.Reminder.local_day == day,
+        models.Reminder.activity_id.is_not(None),
+    )
     rows = session.scalars(select(models.Reminder).where(*in_day)).all()
     existing = [
         ExistingReminder(
@@ -377,19 +396,7 @@ def apply_day_plan(
                 models.Reminder.status.in_((*UNSENT, ReminderStatus.CANCELLED)),
                 models.Reminder.response.is_(None),  # the runner's answer (skip, snooze) stands
             )
-            .values(
-                activity_id=step.activity_id,
-                due_at=step.due_at,
-                expires_at=step.expires_at,
-                available_at=step.due_at,
-                status=step.status,
-                title=step.title,
-                body=step.body,
-                tags=list(step.tags),
-                attempts=0,
-                last_error=None,
-                updated_at=now,
-            )
+            .values(**_step_columns(step), last_error=None, updated_at=now)
         )
     if actions.cancel:
         session.execute(
@@ -405,20 +412,28 @@ def apply_day_plan(
     return [s.step for s in touched if s.status == ReminderStatus.PLANNED], list(actions.cancel)
 
 
-def _insert_reminder(session: Session, athlete_id: int, day: date, step: PlannedStep, now: datetime) -> None:
-    values = {
+def _step_columns(step: PlannedStep) -> dict[str, Any]:
+    """The outbox columns a planned step decides, the same for a new row and a re-planned one (whose
+    attempts start again: the earlier ones were for another plan)."""
+    return {
         "activity_id": step.activity_id,
-        "athlete_id": athlete_id,
-        "local_day": day,
-        "step": step.step,
         "due_at": step.due_at,
         "expires_at": step.expires_at,
         "available_at": step.due_at,
         "status": step.status,
-        "attempts": 0,
         "title": step.title,
         "body": step.body,
         "tags": list(step.tags),
+        "attempts": 0,
+    }
+
+
+def _insert_reminder(session: Session, athlete_id: int, day: date, step: PlannedStep, now: datetime) -> None:
+    values = {
+        **_step_columns(step),
+        "athlete_id": athlete_id,
+        "local_day": day,
+        "step": step.step,
         "created_at": now,
         "updated_at": now,
     }
@@ -511,8 +526,7 @@ def _reclassify(session: Session, athlete: models.Athlete, days: set[date], conf
         except ValueError:
             continue
         if local_day(activity, config.default_zone) in days:
-            result = classify(activity, _history(session, athlete.id, activity), profile)
-            _record(row, corrected(session, row.id, result))
+            _record(row, corrected(session, row.id, _classify(session, athlete, activity, profile)))
     session.flush()
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real SQLite file and a fresh PostgreSQL database per test."""
+"""Shared fixtures: a real SQLite file and a fresh PostgreSQL database per test, real receivers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.store import migrate
 from scheduler.store.db import make_engine, make_sessionmaker
 from tests.doubles.databases import temporary_postgres
+from tests.doubles.receivers import HttpReceiver, SmtpReceiver
 
 pytest_plugins = ["tests.doubles.strava_fixtures"]
 
@@ -78,3 +79,17 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def http() -> Iterator[HttpReceiver]:
+    """A real HTTP server on loopback recording what apprise's json:// and ntfy:// destinations post."""
+    with HttpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    """A real SMTP server on loopback recording the mails it is given."""
+    with SmtpReceiver() as receiver:
+        yield receiver

@@ -6,7 +6,7 @@ import sys
 
 from sqlalchemy.exc import OperationalError
 
-from scheduler.cli import checkins, core, daemon, delivery, files, reminders, strava  # noqa: F401  (each registers its commands)
+from scheduler.cli import checkins, core, daemon, delivery, files, load, reminders, strava  # noqa: F401  (each registers its commands)
 from scheduler.cli.app import app
 from scheduler.errors import InputError
 

@@ -27,14 +27,13 @@ def checkin_command(
     clear: Annotated[str | None, typer.Option("--clear", metavar="KIND", help="End a check-in.")] = None,
 ) -> None:
     """Record a check-in (or end one with --clear) and print what it changed in the plan."""
-    from scheduler.domain.protocols import load_protocols
-    from scheduler.ingest import IngestConfig
+    from scheduler import wiring
     from scheduler.web import checkins
 
     if (kind is None) == (clear is None):
         raise InputError(f"give a KIND ({KINDS}) or --clear KIND")
     config = settings()
-    ingest_config = IngestConfig(load_protocols(config.protocols_file), config.timezone)
+    ingest_config = wiring.ingest_config(config)
     store = open_store(config)
     now = utc_now()
     with transaction(store.sessions) as session:

@@ -32,7 +32,7 @@ ThresholdHr = Annotated[
         metavar="BPM",
         min=80,
         max=230,
-        help="Lactate threshold heart rate (bpm); accepted, but no rule reads it yet.",
+        help="Lactate threshold heart rate (bpm): loads become hrTSS, 100 = an hour there.",
     ),
 ]
 

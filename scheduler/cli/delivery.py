@@ -207,20 +207,19 @@ def notify_test_command(
     json_out: JsonOption = False,
 ) -> None:
     """Send one test message and say, per destination, whether it got through (exit 1 if one did not)."""
-    from scheduler.notify.apprise_notifier import AppriseNotifier  # apprise costs 0.4 s: only when sending
+    from scheduler import wiring  # apprise (0.4 s) is imported only when the notifier is built
 
     given = [url for url in urls or [] if url.strip()]
     config = settings()
     if given:
-        notifier = AppriseNotifier(given, timeout=config.notify.timeout)
+        notifier = wiring.notifier(config, given)
     else:
-        defaults = [url.get_secret_value() for url in config.notify.urls]
-        if not defaults and config.notify.config is None:
+        if not config.notify.urls and config.notify.config is None:
             raise InputError(
                 "nothing to test: no apprise URL configured "
                 "(set RECOVERY_NOTIFY__URLS or RECOVERY_NOTIFY__CONFIG, or give URLs)"
             )
-        notifier = AppriseNotifier(defaults, config.notify.config, timeout=config.notify.timeout)
+        notifier = wiring.notifier(config)
         if not notifier.destinations():
             raise InputError(f"nothing to test: {config.notify.config} holds no apprise URL apprise can use")
     result = notifier.send(TEST_MESSAGE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,28 +46,32 @@ def import_files(
     athlete: Annotated[int | None, typer.Option("--athlete", help="Whose activities (if several).")] = None,
 ) -> None:
     """Import activity files like activities from Strava; one JSON object per file on stdout."""
-    from scheduler.domain.protocols import load_protocols
-    from scheduler.files.importer import REJECTED, import_file
+    from scheduler import wiring
+    from scheduler.files.importer import REJECTED
+    from scheduler.files.importer import import_files as import_all
     from scheduler.files.scan import activity_files
-    from scheduler.ingest import IngestConfig
 
     config = settings()
-    protocols = load_protocols(config.protocols_file)  # a bad protocols file stops before the database
+    ingest_config = wiring.ingest_config(config)  # a bad protocols file stops before the database
     files = activity_files(paths)
     store = open_store(config)
     athlete_id = _athlete(store.sessions, athlete)
-    ingest_config = IngestConfig(protocols, config.timezone)
     rejected = 0
+    outcomes = import_all(store.sessions, athlete_id, files, ingest_config, utc_now, workers=_cores())
+    first = next(outcomes, None)  # parser processes start before the progress bar's thread
     with _progress(len(files)) as advance:
-        for path in files:
-            outcome = import_file(store.sessions, athlete_id, path, ingest_config, utc_now())
+        for outcome in itertools.chain([first] if first else [], outcomes):
             emit(outcome.as_json())
             if outcome.outcome == REJECTED:
                 rejected += 1
-                typer.echo(f"recovery: {path}: {outcome.reason}", err=True)
+                typer.echo(f"recovery: {outcome.path}: {outcome.reason}", err=True)
             advance()
     if rejected:
         raise typer.Exit(2)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _athlete(sessions: sessionmaker[Session], given: int | None) -> int:
@@ -90,6 +96,7 @@ def _progress(total: int) -> Iterator[Callable[[], None]]:
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    # stdout is not redirected into the bar: the JSON lines must reach a pipe or file, not the terminal.
+    with Progress(console=Console(stderr=True), transient=True, redirect_stdout=False) as progress:
         task = progress.add_task("importing", total=total)
         yield lambda: progress.advance(task)

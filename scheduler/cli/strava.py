@@ -5,6 +5,7 @@ stravalib and apprise are imported only by the commands that use them: `recovery
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -210,16 +211,42 @@ def athletes_set(
             "--quiet-hours", metavar="HH:MM-HH:MM", help="No deferred reminders then, e.g. 22:00-07:00."
         ),
     ] = None,
+    runs: Annotated[
+        str | None,
+        typer.Option(
+            "--runs",
+            metavar="TIMES",
+            help="When you run, e.g. 'tue 06:30, thu 06:30, sun 08:00'; 'learned' to learn from history "
+            "again, 'none' for no pre-run nudges.",
+        ),
+    ] = None,
+    cold_months: Annotated[
+        str | None,
+        typer.Option(
+            "--cold-months",
+            metavar="MONTHS",
+            help="Months whose runs get heat first, e.g. nov,dec,jan,feb ('none' for none).",
+        ),
+    ] = None,
+    rest_days: Annotated[
+        str | None,
+        typer.Option(
+            "--rest-days",
+            metavar="HOW",
+            help="Rest-day foot massage: every-other-day (default), daily or off.",
+        ),
+    ] = None,
 ) -> None:
-    """Set an athlete's profile: heart rates, the recovery tools they own, quiet hours.
+    """Set an athlete's profile: heart rates, the recovery tools they own, quiet hours, when they run.
 
     Every reminder not yet sent is re-planned at once: the first JSON line is the profile, then one line per
     changed reminder: {"reminder_id", "step", "change", "due_at", "reason"} (change: added, cancelled, moved,
     changed, skipped).
     """
-    from scheduler.domain.protocols import load_protocols
-    from scheduler.ingest import IngestConfig, replan_profile
+    from scheduler import lookahead, wiring
+    from scheduler.ingest import replan_profile
 
+    habit_change = lookahead.parse_habit_change(runs, cold_months, rest_days)
     change = athlete_store.ProfileChange(
         max_hr=max_hr,
         rest_hr=rest_hr,
@@ -227,21 +254,27 @@ def athletes_set(
         equipment=parse_equipment(equipment) if equipment is not None else None,
         quiet_hours=parse_quiet_hours(quiet_hours) if quiet_hours is not None else None,
     )
-    if change == athlete_store.ProfileChange():
+    if change == athlete_store.ProfileChange() and habit_change.empty:
         raise InputError(
-            "nothing to change: give --max-hr, --rest-hr, --threshold-hr, --equipment or --quiet-hours"
+            "nothing to change: give --max-hr, --rest-hr, --threshold-hr, --equipment, --quiet-hours, "
+            "--runs, --cold-months or --rest-days"
         )
     config = settings()
-    ingest_config = IngestConfig(load_protocols(config.protocols_file), config.timezone)
+    ingest_config = wiring.ingest_config(config)
     store = open_store(config)
     now = utc_now()
     with transaction(store.sessions) as session:
         athlete = athlete_store.set_profile(session, athlete_id, change, now)
+        lookahead.apply_habit_change(athlete, habit_change, now)
         session.flush()
         heart_rates = (change.max_hr, change.rest_hr, change.threshold_hr)
         changes = replan_profile(
             session, athlete, ingest_config, now, reclassify=any(hr is not None for hr in heart_rates)
         )
+        # Heart rates change nothing ahead; the daemon's look-ahead job would catch the rest within minutes,
+        # but the runner sees the effect of their own change at once.
+        if not habit_change.empty or change.equipment is not None or change.quiet_hours is not None:
+            changes += lookahead.plan_athlete(session, athlete, ingest_config.protocols, now, config.timezone)
         profile = {
             "id": athlete.id,
             "max_hr": athlete.max_hr,
@@ -249,6 +282,7 @@ def athletes_set(
             "threshold_hr": athlete.threshold_hr,
             "equipment": athlete.equipment,
             "quiet_hours": f"{athlete.quiet_start}-{athlete.quiet_end}" if athlete.quiet_start else None,
+            **lookahead.habit_settings(athlete),
         }
     emit(profile)
     for item in changes:
@@ -300,15 +334,11 @@ def athletes_notify(
 
 
 def build_poller(config: Settings, sessions: sessionmaker[Session], *, interactive: bool) -> Poller:
-    from scheduler.domain.protocols import load_protocols
-    from scheduler.ingest import IngestConfig
-    from scheduler.notify.apprise_notifier import AppriseNotifier
-    from scheduler.strava.sync import make_poller
+    from scheduler import wiring
 
-    urls = [u.get_secret_value() for u in config.notify.urls]
-    notifier = AppriseNotifier(urls, config.notify.config, timeout=config.notify.timeout)
-    ingest_config = IngestConfig(load_protocols(config.protocols_file), config.timezone)
-    return make_poller(config, sessions, notifier, ingest_config, interactive=interactive)
+    return wiring.poller(
+        config, sessions, wiring.notifier(config), wiring.ingest_config(config), interactive=interactive
+    )
 
 
 def _names(sessions: sessionmaker[Session], ids: Sequence[int]) -> dict[int, str]:
@@ -423,10 +453,16 @@ def activities_command(
 ) -> None:
     """Ingested activities, newest first, with their effort class, the reasons and the load.
 
-    Times are the activity's own local time with its UTC offset, as `upcoming` and `history` show them.
+    Times are the activity's own local time with its UTC offset, as `upcoming` and `history` show them. A
+    class the signals left in doubt is marked `?` (its last reason says which other class it may be). The last
+    line says how often the classifier agreed with the runner's corrections (with `--json`: one JSON object
+    on stderr, so stdout keeps one activity a line).
     """
     if ctx.invoked_subcommand is not None:
         return
+    from scheduler.corrections import agreement
+    from scheduler.domain.effort import unsure_between
+
     config = settings()
     store = open_store(config)
     since = datetime.now(UTC) - timedelta(days=days)
@@ -452,18 +488,24 @@ def activities_command(
             }
             for a in session.scalars(query)
         ]
+        agreed = agreement(session, athlete)
     if json_out:
         for row in rows:
             emit(row)
+        per_class = {effort: {"agreed": a, "corrections": n} for effort, (a, n) in agreed.per_class.items()}
+        summary = {"corrections": agreed.total, "agreed": agreed.agreed, "per_class": per_class}
+        typer.echo(json.dumps(summary), err=True)
         return
     if not rows:
         typer.echo(f"no activity in the last {days} days", err=True)
     for row in rows:
         load = f"load {row['load']:.0f}" if row["load"] is not None else "load -"
         started = datetime.fromisoformat(row["start_date"]).isoformat(timespec="minutes")
-        typer.echo(f"{started}  {row['id']}  {row['effort'] or '?':<9}  {load:<9}  {row['name']!r}")
+        effort = (row["effort"] or "?") + ("?" if unsure_between(row["reasons"]) else "")
+        typer.echo(f"{started}  {row['id']}  {effort:<10}  {load:<9}  {row['name']!r}")
         if row["reasons"]:
             typer.echo(f"    {'; '.join(row['reasons'])}")
+    typer.echo(f"corrections: {agreed.describe()}")
 
 
 @activities_app.command("set-effort")
@@ -472,12 +514,11 @@ def activities_set_effort(
     effort: Annotated[str, typer.Argument(help="race, speedwork, long_run, easy or other.")],
 ) -> None:
     """Correct an activity's class (the runner's word wins over re-classification); re-plans its day."""
+    from scheduler import wiring
     from scheduler.corrections import set_effort
-    from scheduler.domain.protocols import load_protocols
-    from scheduler.ingest import IngestConfig
 
     config = settings()
-    ingest = IngestConfig(load_protocols(config.protocols_file), config.timezone)
+    ingest = wiring.ingest_config(config)
     store = open_store(config)
     with transaction(store.sessions) as session:
         change = set_effort(session, activity_id, effort, ingest, utc_now())

@@ -10,17 +10,16 @@ import logging
 import os
 import secrets
 import socket
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler import lookahead, weekly, wiring
 from scheduler.clock import Clock, utc_now
 from scheduler.daemon import housekeeping
 from scheduler.daemon.health import HealthTracker
@@ -33,18 +32,15 @@ from scheduler.http.server import Endpoints, HttpServer, check_exposure
 from scheduler.http.status import status_report
 from scheduler.ingest import IngestConfig
 from scheduler.logs import Redactor
-from scheduler.notify.port import Message, SendResult
 from scheduler.settings import Settings
 from scheduler.store import migrate, models, secret_keys
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import webhooks
-from scheduler.strava.client import client_factory
 from scheduler.strava.sync import Poller
 from scheduler.web.routes import Web, WebConfig
 
 if TYPE_CHECKING:
     from scheduler.files.watcher import FolderImport
-    from scheduler.notify.apprise_notifier import AppriseNotifier
 
 log = logging.getLogger(__name__)
 
@@ -55,32 +51,6 @@ MIN_DISPATCH_STALE = timedelta(minutes=5)
 def make_instance_id() -> str:
     """hostname-pid-suffix: unique per process, readable in `leased_by` and the delivery log."""
     return f"{socket.gethostname()[:60]}-{os.getpid()}-{secrets.token_hex(3)}"
-
-
-class LazyAppriseNotifier:
-    """The apprise notifier, built when first needed: apprise stays out of an idle daemon's memory."""
-
-    def __init__(self, urls: Sequence[str], config_path: Path | None, timeout: float) -> None:
-        self._urls = list(urls)
-        self._config_path = config_path
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._notifier: AppriseNotifier | None = None
-
-    def _get(self) -> AppriseNotifier:
-        with self._lock:
-            if self._notifier is None:
-                from scheduler.notify.apprise_notifier import AppriseNotifier
-
-                self._notifier = AppriseNotifier(self._urls, self._config_path, timeout=self._timeout)
-            return self._notifier
-
-    def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
-        return self._get().send(message, athlete_urls)
-
-    def warm_up(self) -> list[str]:
-        """Import apprise and load its plugins (about 0.4 s of CPU) before a reminder is due."""
-        return self._get().destinations()
 
 
 @dataclass
@@ -131,8 +101,8 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
     secret_keys.unlock(engine, settings)  # seals tokens and URLs from now on; refuses a wrong key
     sessions = make_sessionmaker(engine)
 
-    urls = [url.get_secret_value() for url in settings.notify.urls]
-    notifier = LazyAppriseNotifier(urls, settings.notify.config, settings.notify.timeout)
+    notifier = wiring.lazy_notifier(settings)
+    ingest_config = wiring.ingest_config(settings, protocols)
     dispatcher = Dispatcher(
         sessions, notifier, settings.dispatch, instance_id, clock, public_url=settings.http.base_url
     )
@@ -145,15 +115,7 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         sweep_interval=settings.dispatch.sweep_interval,
     )
     poller = (
-        Poller(
-            sessions,
-            settings,
-            client_factory(settings.strava, clock),
-            notifier,
-            IngestConfig(protocols, settings.timezone),
-            clock,
-            interval=timings.poll_interval,
-        )
+        wiring.poller(settings, sessions, notifier, ingest_config, clock, interval=timings.poll_interval)
         if strava_ready
         else None
     )
@@ -177,6 +139,8 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         refresh_tokens=poller.refresh_tokens if poller is not None else None,
         process_webhooks=_webhook_processor(poller) if poller is not None and webhooks_on else None,
         warm_up=notifier.warm_up,
+        plan_evenings=lambda: weekly.plan_evenings(sessions, clock(), settings.timezone),
+        plan_ahead=lambda: lookahead.plan_all(sessions, protocols, clock(), settings.timezone),
     )
     jobs = DaemonJobs(work, timings, health, clock)
     health.watch_scheduler(jobs.is_running)
@@ -196,15 +160,11 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         status=lambda: _status(sessions, clock, instance_id),
         webhook=receiver,
         metrics=http_metrics.exposition,
-        web=Web(
-            WebConfig(
-                sessions, IngestConfig(protocols, settings.timezone), clock, settings.http.base_url, token
-            )
-        ),
+        web=Web(WebConfig(sessions, ingest_config, clock, settings.http.base_url, token)),
     )
     http = HttpServer(settings.http, endpoints)
     _explain_setup(settings, sessions, strava_ready, webhooks_on)
-    folder = _folder_import(settings, sessions, IngestConfig(protocols, settings.timezone), clock, jobs)
+    folder = _folder_import(settings, sessions, ingest_config, clock, jobs)
     return Daemon(settings, instance_id, engine, sessions, dispatcher, jobs, health, http, folder)
 
 
@@ -247,7 +207,8 @@ def _housekeeping(sessions: sessionmaker[Session], clock: Clock) -> dict[str, in
 
 
 def _webhook_processor(poller: Poller) -> Any:
-    return webhooks.WebhookWork(poller)  # confirms the live subscription at start and hourly, then processes
+    # Confirms the live subscription at start and hourly, then processes the pending events.
+    return webhooks.WebhookWork(webhooks.WebhookDeps.of(poller))
 
 
 def _explain_setup(

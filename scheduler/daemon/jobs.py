@@ -38,6 +38,8 @@ ATHLETES_JOB = "athletes-sync"
 TOKENS_JOB = "token-refresh"
 WEBHOOKS_JOB = "webhook-events"
 HOUSEKEEPING_JOB = "housekeeping"
+EVENING_JOB = "evening-messages"
+LOOKAHEAD_JOB = "look-ahead"
 WARM_UP_JOB = "warm-up"
 POLL_PREFIX = "poll-"
 CATCH_UP_PREFIX = "catch-up-"
@@ -46,6 +48,10 @@ DISPATCH_EXECUTOR = "dispatch"
 # A wake-up never comes sooner than this after a dispatch run, so a row that stays due (a bug, a database
 # error) cannot make the dispatcher spin.
 MIN_WAKEUP_GAP = timedelta(seconds=0.2)
+# What a send needs (apprise, ~12 MiB) is loaded this long before the first due reminder, not as soon as one
+# is planned: a daemon whose next message is hours away (tomorrow's foam roll, a look-ahead nudge) stays
+# small until then, and ten minutes leave the 0.4 s of imports ample room even on a busy machine.
+WARM_UP_LEAD = timedelta(minutes=10)
 FAILED_DISPATCH_BACKOFF = timedelta(seconds=5)
 # Athletes newly seen and overdue are polled at once, this far apart, not all in the same second.
 CATCH_UP_STAGGER = timedelta(seconds=2)
@@ -84,6 +90,12 @@ class JobTimings:
     webhook_interval: int = 60
     housekeeping_interval: int = 3600
     housekeeping_delay: int = 60  # after start: let the first polls and sends go first
+    # Runs on the clock's multiples of this (UTC), so 19:00 in any zone (offsets are multiples of 15 min)
+    # is met on time: the form note and weekly summary are planned the minute they fall due.
+    evening_interval: int = 300
+    # The look-ahead (pre-run nudges, rest days) plans 36 h ahead with a 25 min lead: ten minutes is soon
+    # enough to pick up a new check-in or a run that makes an evening no rest day.
+    lookahead_interval: int = 600
     workers: int = 4
 
 
@@ -100,6 +112,10 @@ class Work:
     # Loads what a send needs (apprise and its plugins) ahead of the first due reminder, so that reminder
     # does not wait for imports; an idle daemon with nothing to send never loads them.
     warm_up: Callable[[], object] | None = None
+    # Plans the evening training messages (form note, weekly summary: scheduler.weekly) when evening comes.
+    plan_evenings: Callable[[], object] | None = None
+    # Plans the messages before expected runs and on rest days (scheduler.lookahead), idempotently.
+    plan_ahead: Callable[[], object] | None = None
 
 
 class DaemonJobs:
@@ -123,7 +139,7 @@ class DaemonJobs:
         self._running_lock = threading.Condition()
         self._running: dict[int, str] = {}
         self._stopping = False
-        self._warm_up_scheduled = False
+        self._warm_up_at: datetime | None = None  # when the warm-up is (or was) set to run
         self._kicked: set[str] = set()  # jobs asked to run again while they were running
         # Every job needs the database: while it is down they all fail alike, and this tells it once.
         self.outage = DatabaseOutage(clock)
@@ -137,6 +153,10 @@ class DaemonJobs:
         self._add_periodic(ATHLETES_JOB, self.sync_athletes, t.athlete_sync_interval, first=now)
         if self.work.refresh_tokens is not None:
             self._add_periodic(TOKENS_JOB, self._refresh_tokens, t.token_refresh_interval, first=now)
+        if self.work.plan_evenings is not None:
+            self._add_periodic(EVENING_JOB, self._plan_evenings, t.evening_interval, first=now, anchor=ANCHOR)
+        if self.work.plan_ahead is not None:
+            self._add_periodic(LOOKAHEAD_JOB, self._plan_ahead, t.lookahead_interval, first=now)
         if self.work.process_webhooks is not None:
             self._add_periodic(WEBHOOKS_JOB, self._process_webhooks, t.webhook_interval, first=now)
         self._add_periodic(
@@ -235,16 +255,19 @@ class DaemonJobs:
                 coalesce=True,
             )
             log.debug("next dispatch wake-up at %s", at.isoformat())
-            self._schedule_warm_up()
+            self._schedule_warm_up(due)
 
-    def _schedule_warm_up(self) -> None:
-        if self.work.warm_up is None or self._warm_up_scheduled:
+    def _schedule_warm_up(self, due: datetime) -> None:
+        if self.work.warm_up is None:
             return
-        self._warm_up_scheduled = True
+        at = max(self.clock(), due - WARM_UP_LEAD)
+        if self._warm_up_at is not None and self._warm_up_at <= at:
+            return  # set for earlier already (or done): once is enough
+        self._warm_up_at = at
         warm_up = self.work.warm_up
         self.scheduler.add_job(
             lambda: self._run_guarded(WARM_UP_JOB, warm_up, uses_database=False),
-            DateTrigger(run_date=self.clock(), timezone=UTC),
+            DateTrigger(run_date=at, timezone=UTC),
             id=WARM_UP_JOB,
             name=WARM_UP_JOB,
             replace_existing=True,
@@ -384,6 +407,14 @@ class DaemonJobs:
                     self._kicked.discard(WEBHOOKS_JOB)
         finally:
             self._leave()
+
+    def _plan_evenings(self) -> None:
+        if self.work.plan_evenings is not None and self._run_guarded(EVENING_JOB, self.work.plan_evenings):
+            self.arm_wakeup()  # a row planned due now goes at once, not at the next sweep
+
+    def _plan_ahead(self) -> None:
+        if self.work.plan_ahead is not None and self._run_guarded(LOOKAHEAD_JOB, self.work.plan_ahead):
+            self.arm_wakeup()  # a nudge planned due now goes at once, not at the next sweep
 
     def _housekeeping(self) -> None:
         self._run_guarded(HOUSEKEEPING_JOB, self.work.housekeeping)

@@ -5,6 +5,12 @@ Delivery is at-least-once: a reminder is sent twice only when an instance dies (
 between sending and marking — at most `batch_size` reminders, the leases it held. It is tracked per
 destination: a retry goes only to the destinations that have not had the reminder, so one dead destination
 never makes the working ones receive a copy per attempt.
+
+On time at scale. A pass that has work does not end when nothing more is due this instant: it waits, within
+the pass and on the same connection, for rows falling due in the next `LINGER`, and claims each `GATHER`'s
+worth together, so under a steady stream a reminder leaves tens of milliseconds after its due time instead of
+waiting for the next wake-up. Instances sharing a database race for those rows (SKIP LOCKED gives each row to
+one); one that keeps finding them taken gathers longer, up to `MAX_GATHER`, so the losers cost little.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import metrics
@@ -35,6 +43,19 @@ log = logging.getLogger("scheduler.dispatch")
 
 # Longest a completed send waits to be written with others (its row stays leased meanwhile), in seconds.
 SETTLE_DELAY = 0.05
+# A pass that has sent something waits for rows falling due this soon rather than ending: being woken again
+# costs a round of queries and comes at least 0.2 s later (scheduler.daemon.jobs.MIN_WAKEUP_GAP)...
+LINGER = timedelta(seconds=1)
+# ...but a pass ends after this long, so the expiry of stale rows and the health mark come round.
+MAX_LINGER = timedelta(seconds=10)
+# Rows falling due within this much of the next one are claimed with it: one transaction for several rows.
+# Measured with three daemons and 10,000 reminders over 30 s: 20 ms cost ~10 % more CPU than 50 ms, for a p50
+# 35 ms sooner; well inside the 1 s target either way.
+GATHER = timedelta(milliseconds=50)
+# Each lingering claim that finds the rows gone (another instance was quicker) doubles the gathering time, up
+# to this: instances sharing a database do not all query for every few rows, and the one that keeps up goes on
+# claiming them at the short gathering time.
+MAX_GATHER = timedelta(milliseconds=400)
 Outcome = Literal["sent", "retrying", "failed", "partial", "lease_lost", "deferred"]
 
 
@@ -66,6 +87,14 @@ class _Attempt:
     def complete(self) -> bool:
         """Every destination has it: none failed this time, and some destination has it at all."""
         return all(r.ok for r in self.result.results) and bool(self.reached)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    outcomes: list[Outcome]
+    claimed: list[outbox.Claimed]
+    expired: int
+    next_due: datetime | None  # when lingering: the next row's due time, if within LINGER
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,21 +176,28 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._in_flight: set[int] = set()
         self._closing = False
+        self._wake = threading.Event()  # set once closing: a pass waiting for rows to fall due stops waiting
 
     @property
     def instance_id(self) -> str:
         return self._instance
 
     def run_once(self) -> DispatchReport:
-        """One pass: expire, then send everything due at its start. Cheap when nothing is due: one short
-        transaction of two indexed UPDATEs.
+        """One pass: expire, then send what is due. Cheap when nothing is due: one short transaction of two
+        indexed UPDATEs.
 
         Sends run in parallel (`workers`). Rows are claimed in chunks as workers free up, so this instance
         never holds more than `batch_size` leases — the most a crash can make another instance repeat — and
         the workers never idle at the tail of a chunk. Completed sends are written in groups, together with
         the next claim, in one short transaction: under load the cost of writing is what bounds throughput.
+
+        A pass that sent something keeps going while more rows fall due within `LINGER`, claiming each few
+        milliseconds' worth as it falls due, for up to `MAX_LINGER` in all: under a steady stream a reminder
+        waits for neither a wake-up (a round of queries, and at least 0.2 s after the previous pass) nor the
+        end of the sends before it. The pass uses one database connection throughout.
         """
         started = self._clock()
+        linger_until = started + MAX_LINGER
         expired, claimed_total = 0, 0
         counts: Counter[Outcome] = Counter()
         notifier: Notifier | None = None
@@ -169,36 +205,63 @@ class Dispatcher:
         completions = _Completions()
         urls: dict[int, tuple[str, ...]] = {}
         more_due, first = True, True
+        claim_at: datetime | None = None  # while lingering: when to claim the rows falling due next
+        gather = GATHER
         top_up_at = max(1, self._settings.batch_size // 2)
-        try:
-            while True:
-                # Wake once half a batch of sends has completed (or SETTLE_DELAY passed, or none is left)...
-                group = completions.take(top_up_at, SETTLE_DELAY) if completions.outstanding else []
-                room = self._settings.batch_size - completions.outstanding
-                # ...and top up once half the leases are free, not after every send.
-                wanted = room if more_due and not self._closing and room >= top_up_at else 0
-                if not group and not wanted:
-                    if completions.outstanding:
+        with self._pass_session() as session:
+            try:
+                while True:
+                    until_claim = None if claim_at is None else _seconds(claim_at - self._clock())
+                    soon = until_claim is not None and until_claim <= SETTLE_DELAY and not self._closing
+                    if soon and until_claim is not None and completions.outstanding:
+                        # The next claim comes sooner than a group would be written: what completes by then
+                        # is written with it, in one transaction. (Once closing, `_wake` no longer waits.)
+                        self._wake.wait(until_claim)
+                        group = completions.take(top_up_at, 0)
+                    elif completions.outstanding:
+                        # Wake once half a batch of sends has completed (or SETTLE_DELAY passed, or none is
+                        # left, or the next rows fall due)...
+                        group = completions.take(top_up_at, SETTLE_DELAY)
+                    else:
+                        group = []
+                    if claim_at is not None and self._clock() >= claim_at:
+                        more_due, claim_at = True, None
+                    room = self._settings.batch_size - completions.outstanding
+                    # ...and top up once half the leases are free, not after every send.
+                    wanted = room if more_due and not self._closing and room >= top_up_at else 0
+                    if not group and not wanted:
+                        if completions.outstanding:
+                            continue
+                        if claim_at is None or not self._linger(claim_at):
+                            break
                         continue
-                    break
-                # One short transaction writes the group's outcomes and claims the next chunk: few wake-ups
-                # and few writes under load, and a crash window of at most a group.
-                outcomes, chunk, expired_now = self._settle_and_claim(group, wanted, started, first, urls)
-                counts.update(outcomes)
-                expired += expired_now
-                if wanted:
-                    first, more_due = False, len(chunk) == wanted
-                if chunk:
-                    claimed_total += len(chunk)
-                    notifier = notifier or self._notifier_or_release(chunk)
-                    pool = pool or ThreadPoolExecutor(self._settings.workers, thread_name_prefix="dispatch")
-                    completions.expect(len(chunk))
-                    for reminder in chunk:
-                        urls_of = urls.get(reminder.athlete_id, ())
-                        pool.submit(self._attempt_and_report, completions, notifier, reminder, urls_of)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
+                    # One short transaction writes the group's outcomes and claims the next chunk: few
+                    # wake-ups and few writes under load, and a crash window of at most a group.
+                    settled = self._settle_and_claim(
+                        session, group, wanted, first, urls, linger_until, claimed_before=claimed_total > 0
+                    )
+                    counts.update(settled.outcomes)
+                    expired += settled.expired
+                    if wanted:
+                        first, more_due = False, len(settled.claimed) == wanted
+                        gather = GATHER if settled.claimed else min(gather * 2, MAX_GATHER)
+                        if not more_due and settled.next_due is not None:
+                            # Rows due within the same few milliseconds go in one claim.
+                            claim_at = settled.next_due + gather
+                    chunk = settled.claimed
+                    if chunk:
+                        claimed_total += len(chunk)
+                        notifier = notifier or self._notifier_or_release(chunk)
+                        pool = pool or ThreadPoolExecutor(
+                            self._settings.workers, thread_name_prefix="dispatch"
+                        )
+                        completions.expect(len(chunk))
+                        for reminder in chunk:
+                            urls_of = urls.get(reminder.athlete_id, ())
+                            pool.submit(self._attempt_and_report, completions, notifier, reminder, urls_of)
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=True)
         return DispatchReport(
             expired=expired,
             claimed=claimed_total,
@@ -209,6 +272,20 @@ class Dispatcher:
             lease_lost=counts["lease_lost"],
             deferred=counts["deferred"],
         )
+
+    @contextmanager
+    def _pass_session(self) -> Iterator[Session]:
+        """A session on one connection for the whole pass, one transaction per `begin()`: checking a pooled
+        connection out (and pinging it) for each group cost a round trip each time."""
+        engine: Engine = self._sessions.kw["bind"]
+        with engine.connect() as connection, self._sessions(bind=connection) as session:
+            yield session
+
+    def _linger(self, claim_at: datetime) -> bool:
+        """Wait, within the pass, until `claim_at`; False when the pass should end instead (shutting down, or
+        a clock that did not get there: a test's)."""
+        self._wake.wait(_seconds(claim_at - self._clock()))
+        return not self._closing and self._clock() >= claim_at
 
     def next_due_at(self) -> datetime | None:
         """When a row next becomes claimable (may be in the past: then something is due now)."""
@@ -224,6 +301,7 @@ class Dispatcher:
         with self._lock:
             self._closing = True
             in_flight = set(self._in_flight)
+        self._wake.set()  # a lingering pass ends now
         with transaction(self._sessions) as session:
             released = outbox.release(session, self._instance, self._clock(), keep=in_flight)
         if released:
@@ -285,29 +363,38 @@ class Dispatcher:
             return message
         return replace(
             message,
-            links=links.answer_links(self._public_url, self._link_key, reminder.id, reminder.expires_at),
+            links=links.answer_links(
+                self._public_url, self._link_key, reminder.id, reminder.expires_at, reminder.step
+            ),
             page_url=links.page_url(self._public_url, reminder.athlete_id, reminder.id),
         )
 
     def _settle_and_claim(
         self,
+        session: Session,
         completed: list[_Attempt | _Skip],
         wanted: int,
-        due_by: datetime,
         expire_first: bool,
         urls: dict[int, tuple[str, ...]],
-    ) -> tuple[list[Outcome], list[outbox.Claimed], int]:
-        """Write what completed, then claim up to `wanted` rows due by `due_by`, in one transaction.
+        linger_until: datetime,
+        *,
+        claimed_before: bool,
+    ) -> _Settled:
+        """Write what completed, then claim up to `wanted` rows due now, in one transaction.
 
-        `urls` (athlete id → own URLs, kept for the whole pass) gains the athletes not seen yet.
+        `urls` (athlete id → own URLs, kept for the whole pass) gains the athletes not seen yet. When the
+        claim comes up short in a pass that has claimed something (now or `claimed_before`), before
+        `linger_until`, it also reads when the next row falls due, if within LINGER: the pass lingers for it.
+        An idle pass stays two statements.
         """
         skipped = [item for item in completed if isinstance(item, _Skip)]
         attempts = [item for item in completed if isinstance(item, _Attempt)]
         outcomes: list[Outcome] = ["deferred"] * len(skipped)
         claimed: list[outbox.Claimed] = []
         expired = 0
+        next_due: datetime | None = None
         try:
-            with transaction(self._sessions) as session:
+            with session.begin():
                 now = self._clock()
                 if skipped:
                     outbox.release(session, self._instance, now, only=[s.reminder.id for s in skipped])
@@ -315,10 +402,13 @@ class Dispatcher:
                     outcomes += self._write_attempts(session, attempts, now)
                 if wanted:
                     expired = outbox.expire(session, now) if expire_first else 0
-                    claimed = outbox.claim(session, now, self._instance, self._lease, wanted, due_by=due_by)
+                    claimed = outbox.claim(session, now, self._instance, self._lease, wanted)
                     if claimed and self._public_url and self._link_key is None:
                         self._link_key = signing.secret(session, now)  # never changes: read once
                     urls.update(outbox.athlete_urls(session, {r.athlete_id for r in claimed} - urls.keys()))
+                    lingering = (claimed or claimed_before) and now < linger_until
+                    if lingering and len(claimed) < wanted:
+                        next_due = outbox.next_due_after(session, now, until=min(now + LINGER, linger_until))
         finally:
             with self._lock:
                 self._in_flight.difference_update(a.reminder.id for a in attempts)
@@ -326,7 +416,7 @@ class Dispatcher:
             log.info("reminder %d given back unsent: %s", skip.reminder.id, skip.reason)
         if expired:
             log.info("%d reminder(s) expired unsent", expired)
-        return outcomes, claimed, expired
+        return _Settled(outcomes, claimed, expired, next_due)
 
     def _write_attempts(self, session: Session, attempts: list[_Attempt], now: datetime) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -402,6 +492,10 @@ class Dispatcher:
             else "gave up: the next attempt would fall after the step's expiry"
         )
         return f"{result.error}; {reason}"
+
+
+def _seconds(delta: timedelta) -> float:
+    return max(delta.total_seconds(), 0.0)
 
 
 def _count(attempt: _Attempt) -> None:

@@ -47,17 +47,35 @@ and later ones only settle what earlier ones left open:
 would: a run with no telling name or tag, no laps yet, and a moderate or hard effort, or no way to judge its
 effort at all (no heart rate, no recent runs to compare its pace with).
 
+`unsure_of` names the other class when the signals disagree: a moderate average without laps (easy, or a
+workout's average pulled down by recoveries?), a hard one without laps (a workout, or a steady hard run?),
+a race name run at an easy effort, a race level off the standard distances, a long run with hard efforts
+inside or only just long by the month's median, a race told by pace alone, laps without a clear structure.
+Its sentence ("unsure: long run or race?") ends the reasons, which are all a stored class keeps.
+
+The runner's own classes (corrections, and Strava's Race/Workout tags) calibrate the heart-rate levels of
+rule 4 to the athlete: `calibration.py`.
+
 `load` is Banister's TRIMP (formula in `load.py`), None without heart rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from itertools import groupby
 
 from scheduler.domain.activity import Activity
+from scheduler.domain.calibration import (
+    NO_CALIBRATION,
+    Calibration,
+    LabelWindow,
+    calibration_of,
+    hard_level,
+    race_level,
+)
 from scheduler.domain.history import (
     DURATION_WINDOW,
     Baseline,
@@ -87,6 +105,35 @@ class Classification:
     load: float | None
     # False when the summary alone could not decide and laps (DetailedActivity) would help.
     decided: bool = True
+    # The other class the signals leave open when they disagree; its sentence ends the reasons.
+    unsure_of: Effort | None = None
+
+
+LABELS = {
+    Effort.RACE: "race",
+    Effort.SPEEDWORK: "speedwork",
+    Effort.LONG_RUN: "long run",
+    Effort.EASY: "easy run",
+    Effort.OTHER: "not a run",
+}
+_UNSURE = re.compile(r"unsure: (.+) or (.+)\?")
+
+
+def unsure_reason(effort: Effort, other: Effort) -> str:
+    return f"unsure: {LABELS[effort]} or {LABELS[other]}?"
+
+
+def unsure_between(reasons: Sequence[str]) -> tuple[Effort, Effort] | None:
+    """The two classes a stored classification hesitated between (its `unsure_reason`), else None.
+
+    The stored reasons are all that is kept of a classification, so the sentence is read back from them.
+    """
+    by_label = {label: effort for effort, label in LABELS.items()}
+    for reason in reasons:
+        match = _UNSURE.fullmatch(reason)
+        if match and match.group(1) in by_label and match.group(2) in by_label:
+            return by_label[match.group(1)], by_label[match.group(2)]
+    return None
 
 
 _Says = Callable[[Found], str]
@@ -133,37 +180,71 @@ SURGE_SPEED_BACKING = 1.15  # a heart-rate peak is believed when the top speed s
 EVEN_GAP_SHARE, EVEN_SPEED_RATIO = 0.07, 1.16
 
 
-def classify(activity: Activity, history: Sequence[Activity], profile: AthleteProfile) -> Classification:
-    """Classify one activity; `history` is the athlete's earlier activities, any order, any length."""
-    return classify_with_baseline(activity, baseline_of(history, activity.start_date), profile)
+def classify(
+    activity: Activity,
+    history: Sequence[Activity],
+    profile: AthleteProfile,
+    labels: Mapping[int, str] | None = None,
+) -> Classification:
+    """Classify one activity; `history` is the athlete's earlier activities, any order, any length.
+
+    `labels`: the runner's own classes by activity id (their corrections), which calibrate the levels.
+    """
+    before = activity.start_date
+    calibration = calibration_of(history, before, labels or {})
+    return classify_with_baseline(activity, baseline_of(history, before), profile, calibration)
 
 
-def classify_series(activities: Sequence[Activity], profile: AthleteProfile) -> list[Classification]:
+def classify_series(
+    activities: Sequence[Activity],
+    profile: AthleteProfile,
+    history: Sequence[Activity] = (),
+    labels: Mapping[int, str] | None = None,
+) -> list[Classification]:
     """Classify many activities of one athlete, each with the earlier ones as history, in O(n).
 
-    Results come back in the order given; the activities need not be sorted.
+    Results come back in the order given; the activities need not be sorted. `history`: earlier activities
+    that only carry the baselines forward and are not classified themselves (a backfill page's stored year),
+    so the result for each activity is the same as classifying `[*history, *activities]` and keeping theirs.
+    `labels`: the runner's corrections, as for `classify`.
     """
-    order = sorted(range(len(activities)), key=lambda i: activities[i].start_date)
+    combined = [*activities, *history]
+    wanted = len(activities)  # indices below it are classified
+    order = sorted(range(len(combined)), key=lambda i: combined[i].start_date)
     results: dict[int, Classification] = {}
-    window = RunWindow()
-    for _, same_start in groupby(order, key=lambda i: activities[i].start_date):
+    window, labelled = RunWindow(), LabelWindow(labels or {})
+    for _, same_start in groupby(order, key=lambda i: combined[i].start_date):
         group = list(same_start)  # activities starting together are not each other's history
-        baseline = window.baseline(activities[group[0]].start_date)
+        classified = [i for i in group if i < wanted]
+        if classified:
+            start = combined[group[0]].start_date
+            baseline, calibration = window.baseline(start), labelled.calibration(start)
+            for i in classified:
+                results[i] = classify_with_baseline(combined[i], baseline, profile, calibration)
         for i in group:
-            results[i] = classify_with_baseline(activities[i], baseline, profile)
-        for i in group:
-            window.add(activities[i])
-    return [results[i] for i in range(len(activities))]
+            window.add(combined[i])
+            labelled.add(combined[i])
+    return [results[i] for i in range(wanted)]
 
 
-def classify_with_baseline(activity: Activity, baseline: Baseline, profile: AthleteProfile) -> Classification:
+def classify_with_baseline(
+    activity: Activity,
+    baseline: Baseline,
+    profile: AthleteProfile,
+    calibration: Calibration = NO_CALIBRATION,
+) -> Classification:
     scale = heart_rate_scale(profile, baseline, activity) if activity.has_heartrate else None
     load = training_load(activity, scale)
     if not activity.is_run:
         return Classification(Effort.OTHER, (f"not a run ({activity.sport_type})",), load)
-    signals = _measure(activity, baseline, scale)
+    signals = _measure(activity, baseline, scale, calibration)
     verdict = _by_tag(activity) or _by_words(activity, signals) or _by_numbers(activity, baseline, signals)
-    return Classification(verdict.effort, verdict.reasons, load, verdict.decided)
+    reasons, unsure = verdict.reasons, verdict.unsure
+    if unsure is not None and unsure != verdict.effort:
+        reasons = (*reasons, unsure_reason(verdict.effort, unsure))
+    else:
+        unsure = None
+    return Classification(verdict.effort, reasons, load, verdict.decided, unsure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +252,7 @@ class _Verdict:
     effort: Effort
     reasons: tuple[str, ...]
     decided: bool = True
+    unsure: Effort | None = None  # the class the signals also point to, when they disagree
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +270,14 @@ class _Signals:
     even: bool = False  # peak heart rate (or top speed) close to the average: one steady effort
 
 
-def _measure(activity: Activity, baseline: Baseline, scale: HeartRateScale | None) -> _Signals:
+def _measure(
+    activity: Activity, baseline: Baseline, scale: HeartRateScale | None, calibration: Calibration
+) -> _Signals:
     hilly = (
         activity.distance >= 1.0  # metres: below that a climb per km means nothing (and may divide by 0)
         and activity.total_elevation_gain * 1000 / activity.distance > HILLY_METRES_PER_KM
     )
-    hr_level, hr_reason = _heart_rate_level(activity, baseline, scale)
+    hr_level, hr_reason = _heart_rate_level(activity, baseline, scale, calibration)
     pace_level, pace_reason = _pace_level(activity, baseline, hilly)
     if activity.trainer and hr_level is None and pace_level is not None and pace_level > Level.MODERATE:
         # Treadmills measure distance 10-20% off: without heart rate their pace cannot show a race.
@@ -263,14 +347,24 @@ def _spread(
 
 
 def _heart_rate_level(
-    activity: Activity, baseline: Baseline, scale: HeartRateScale | None
+    activity: Activity, baseline: Baseline, scale: HeartRateScale | None, calibration: Calibration
 ) -> tuple[Level | None, str | None]:
     if scale is None or activity.average_heartrate is None:
         return None, None
     average = activity.average_heartrate
     share = scale.fraction_of_max(average)
-    level = _level(share, HR_LEVELS)
+    race, hard = race_level(calibration, scale.max_hr), hard_level(calibration, scale.max_hr)
+    levels = (
+        (race.share if race else HR_LEVELS[0][0], Level.RACE),
+        (hard.share if hard else HR_LEVELS[1][0], Level.HARD),
+        HR_LEVELS[2],
+    )
+    level, usual = _level(share, levels), _level(share, HR_LEVELS)
     reason = f"average HR {average:.0f} = {share:.0%} of {scale.describe()}"
+    if level != usual:  # the athlete's own labelled runs moved the level: say whose level it is
+        mover, what = (race, "races") if max(level, usual) == Level.RACE else (hard, "workouts")
+        if mover is not None:
+            reason += f"; your {what} run at {mover.typical:.0%} of max HR"
     if baseline.typical_hr:
         ratio = average / baseline.typical_hr
         capped = _level(ratio, TYPICAL_HR_LEVELS)
@@ -365,7 +459,11 @@ def _by_words(activity: Activity, signals: _Signals) -> _Verdict | None:
             return _Verdict(Effort.RACE, (says(race), "the run of a multisport race or a relay leg"))
         if _ran_easy(activity, signals):
             effort = Effort.LONG_RUN if signals.long_reason else Effort.EASY
-            return _Verdict(effort, (says(race), "but it was run at an easy effort:", *signals.level_reasons))
+            return _Verdict(
+                effort,
+                (says(race), "but it was run at an easy effort:", *signals.level_reasons),
+                unsure=Effort.RACE,
+            )
         if race.weak and not _raced(signals):
             return None  # a distance beside a club, a shop or a place: the numbers decide
         return _Verdict(Effort.RACE, (says(race),))
@@ -393,7 +491,9 @@ def _qualified_race(race: Found, qualifier: Found, says: _Says, signals: _Signal
     extra = (
         (signals.long_reason,) if effort == Effort.LONG_RUN and signals.long_reason else signals.level_reasons
     )
-    return _Verdict(effort, (says(qualifier), f"not racing {race.text}", *extra))
+    # One level short of racing: the pacing or family words may be about someone else's race.
+    unsure = Effort.RACE if signals.level == Level.HARD else None
+    return _Verdict(effort, (says(qualifier), f"not racing {race.text}", *extra), unsure=unsure)
 
 
 def _ran_easy(activity: Activity, signals: _Signals) -> bool:
@@ -436,7 +536,12 @@ def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _V
     if race is not None:
         return race
     if long:
-        return _Verdict(Effort.LONG_RUN, (long, *why))
+        # Long only by the ratio to a month's median, and under 90 min: a longer easy run, perhaps.
+        borderline = (
+            activity.moving_time < LONG_MINUTES_NO_HISTORY * 60 and activity.distance < ALWAYS_LONG_METRES
+        )
+        unsure = Effort.SPEEDWORK if signals.surges else Effort.EASY if borderline else None
+        return _Verdict(Effort.LONG_RUN, (long, *why), unsure=unsure)
     by_heart = activity.has_heartrate
     if signals.surges and (
         laps is None or (by_heart and laps.pattern in (LapPattern.EASY, LapPattern.MIXED))
@@ -447,6 +552,7 @@ def _by_numbers(activity: Activity, baseline: Baseline, signals: _Signals) -> _V
             Effort.SPEEDWORK,
             (signals.surges, *why, *((laps.reason,) if laps else ())),
             decided=by_heart or not can_fetch,
+            unsure=None if by_heart or laps else Effort.EASY,  # a top speed alone may be a GPS spike
         )
     if level is None:
         if laps is not None:
@@ -479,8 +585,13 @@ def _race_by_numbers(
         and (laps is None or even)
         and not signals.long_reason
     ):
-        # An event named only by itself ("Corporate Challenge") run hard and even over a race distance.
-        return _Verdict(Effort.RACE, (*why, signals.distance_reason, "one even effort, as in a race"))
+        # An event named only by itself ("Corporate Challenge") run hard and even over a race distance; by
+        # pace alone, a steady tempo over the same distance looks the same.
+        return _Verdict(
+            Effort.RACE,
+            (*why, signals.distance_reason, "one even effort, as in a race"),
+            unsure=None if activity.has_heartrate else Effort.SPEEDWORK,
+        )
     if (
         signals.race_distance in MARATHON_DISTANCES
         and level >= Level.MODERATE
@@ -503,6 +614,7 @@ def _race_by_numbers(
                 Effort.RACE,
                 (*why, "not a standard race distance: laps would tell a race from a workout"),
                 decided=False,
+                unsure=Effort.SPEEDWORK,
             )
         if laps is None or signals.long_reason:
             return _Verdict(Effort.RACE, why)
@@ -513,15 +625,19 @@ def _hard_or_moderate(
     level: Level, why: tuple[str, ...], signals: _Signals, laps: LapReading | None, can_fetch: bool
 ) -> _Verdict:
     if laps is None:
+        # Without laps, a hard average may be a steady long effort and a moderate one a workout's.
         if level >= Level.HARD:
             ask = ("a hard effort; laps would show its structure",) if can_fetch else ()
-            return _Verdict(Effort.SPEEDWORK, (*why, *ask), decided=not can_fetch)
+            return _Verdict(Effort.SPEEDWORK, (*why, *ask), decided=not can_fetch, unsure=Effort.EASY)
         ask = ("a moderate effort; laps would tell a workout",) if can_fetch else ()
-        return _Verdict(Effort.EASY, (*why, *ask), decided=not can_fetch)
+        return _Verdict(Effort.EASY, (*why, *ask), decided=not can_fetch, unsure=Effort.SPEEDWORK)
     if laps.pattern == LapPattern.EASY:
         return _Verdict(Effort.EASY, (laps.reason, *why))
     if laps.pattern == LapPattern.EVEN_FAST:
-        return _Verdict(Effort.SPEEDWORK, (laps.reason, *why))
+        # Even laps a little quicker than easy, without heart rate: a steady run on a good day, perhaps.
+        unsure = None if signals.pace_level is None or signals.pace_level >= Level.RACE else Effort.EASY
+        return _Verdict(Effort.SPEEDWORK, (laps.reason, *why), unsure=unsure)
+    # Laps without a clear structure: the average effort decides, and it may be wrong either way.
     if level >= Level.HARD or (signals.pace_level is not None and signals.pace_level >= Level.MODERATE):
-        return _Verdict(Effort.SPEEDWORK, (*why, laps.reason))
-    return _Verdict(Effort.EASY, (*why, laps.reason))
+        return _Verdict(Effort.SPEEDWORK, (*why, laps.reason), unsure=Effort.EASY)
+    return _Verdict(Effort.EASY, (*why, laps.reason), unsure=Effort.SPEEDWORK)

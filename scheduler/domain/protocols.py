@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from scheduler.domain.ahead import AheadProtocol, parse_ahead
 from scheduler.domain.checkins import CheckInKind
 from scheduler.domain.effort import Effort
 from scheduler.domain.timing import When, parse_span, parse_when
@@ -62,7 +63,7 @@ _REQUIRED_FIELDS = ("key", "applies_to", "when", "useful_for", "title", "body")
 _APPLIES_FIELDS = frozenset(
     {"efforts", "min_distance_km", "max_distance_km", "min_duration_h", "max_duration_h"}
 )
-_TOP_FIELDS = frozenset({"version", "steps"})
+_TOP_FIELDS = frozenset({"version", "steps", "ahead"})
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -134,6 +135,9 @@ class ProtocolStep:
 class Protocols:
     steps: tuple[ProtocolStep, ...]
     source: str
+    # The look-ahead messages (before a run, rest days; scheduler.domain.ahead); None: the file has no
+    # `ahead` section and the shipped one is used.
+    ahead: AheadProtocol | None = None
 
     def steps_for(self, effort: Effort, distance_km: float, duration_h: float) -> list[ProtocolStep]:
         """The entries that apply, in file order; validation guarantees at most one per key."""
@@ -200,7 +204,8 @@ def parse_protocols(data: object, where: str) -> Protocols:
         raise ConfigError(f"{where}: steps: expected a list of steps")
     steps = tuple(_parse_step(raw, f"{where}: steps[{index}]") for index, raw in enumerate(raw_steps))
     _reject_overlapping_keys(steps, where)
-    return Protocols(steps=steps, source=where)
+    ahead = parse_ahead(data["ahead"], where) if data.get("ahead") is not None else None
+    return Protocols(steps=steps, source=where, ahead=ahead)
 
 
 def _reject_overlapping_keys(steps: Sequence[ProtocolStep], where: str) -> None:

@@ -16,6 +16,10 @@ from scheduler.files import sports
 from scheduler.files.recording import FileRejected, RecordedLap, Recording
 
 NS = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
+# Per-point reads by the full tag of a direct child: ElementTree finds those in C, while a prefixed path goes
+# through its Python path engine (most of the parse time of a long run).
+TIME, POSITION, ALTITUDE = (f"{{{NS['t']}}}{name}" for name in ("Time", "Position", "AltitudeMeters"))
+LATITUDE, LONGITUDE = (f"{{{NS['t']}}}{name}" for name in ("LatitudeDegrees", "LongitudeDegrees"))
 
 
 def parse_tcx(data: bytes) -> Recording:
@@ -30,7 +34,7 @@ def parse_tcx(data: bytes) -> Recording:
     if not lap_nodes:
         raise FileRejected("TCX activity has no laps")
     points = activity.findall("t:Lap/t:Track/t:Trackpoint", NS)
-    times = [t for p in points if (t := _time(p.findtext("t:Time", None, NS))) is not None]
+    times = [t for p in points if (t := _time(p.findtext(TIME))) is not None]
     starts = [t for lap in lap_nodes if (t := _time(lap.get("StartTime"))) is not None]
     start = min([*starts, *times], default=None) or _time(activity.findtext("t:Id", None, NS))
     if start is None:
@@ -63,9 +67,7 @@ def parse_tcx(data: bytes) -> Recording:
 
 def _lap(node: ET.Element) -> RecordedLap:
     seconds = _number(node.findtext("t:TotalTimeSeconds", None, NS)) or 0.0
-    times = [
-        t for p in node.findall("t:Track/t:Trackpoint", NS) if (t := _time(p.findtext("t:Time", None, NS)))
-    ]
+    times = [t for p in node.findall("t:Track/t:Trackpoint", NS) if (t := _time(p.findtext(TIME)))]
     start = _time(node.get("StartTime")) or (min(times) if times else None)
     elapsed = (max(times) - start).total_seconds() + 1 if times and start else seconds
     return RecordedLap(
@@ -80,15 +82,18 @@ def _lap(node: ET.Element) -> RecordedLap:
 
 def _first_position(points: list[ET.Element]) -> tuple[float, float] | None:
     for point in points:
-        lat = _number(point.findtext("t:Position/t:LatitudeDegrees", None, NS), allow_negative=True)
-        lon = _number(point.findtext("t:Position/t:LongitudeDegrees", None, NS), allow_negative=True)
+        position = point.find(POSITION)
+        if position is None:
+            continue
+        lat = _number(position.findtext(LATITUDE), allow_negative=True)
+        lon = _number(position.findtext(LONGITUDE), allow_negative=True)
         if lat is not None and lon is not None:
             return lat, lon
     return None
 
 
 def _ascent(points: list[ET.Element]) -> float:
-    texts = (p.findtext("t:AltitudeMeters", None, NS) for p in points)
+    texts = (p.findtext(ALTITUDE) for p in points)
     heights = [h for text in texts if (h := _number(text, allow_negative=True)) is not None]
     return sum(max(0.0, b - a) for a, b in itertools.pairwise(heights))
 

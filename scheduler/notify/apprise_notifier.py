@@ -171,13 +171,18 @@ class AppriseNotifier:
         another thread.
         """
         service = destination.service
+        level = HIGH_PRIORITY.get(type(service).__name__)
+        raise_priority = message.urgent and level is not None and _at_default_priority(service)
+        buttons = _takes_buttons(service) and bool(message.links or message.page_url)
+        if not raise_priority and not buttons:
+            # Sent as configured: rendering the full URL back (a costly part of a send) would be wasted.
+            return destination
         full = service.url(privacy=False)
         own = {name for name, _ in parse_qsl(urlsplit(full).query)}
         arguments: dict[str, str] = {}
-        level = HIGH_PRIORITY.get(type(service).__name__)
-        if message.urgent and level is not None and _at_default_priority(service):
+        if raise_priority and level is not None:
             arguments["priority"] = level
-        if _takes_buttons(service):
+        if buttons:
             if message.links and "actions" not in own:
                 arguments["actions"] = ntfy_actions(message)
             if message.page_url and "click" not in own:

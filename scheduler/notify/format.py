@@ -48,12 +48,26 @@ def markdown(message: Message, links: bool = True) -> Rendering:
     return Rendering(title=message.title, body="\n\n".join(paragraphs), body_format="markdown")
 
 
+NTFY_MAX_ACTIONS = 3
+
+
 def ntfy_actions(message: Message) -> str:
     """The answers as ntfy action buttons (the `actions` argument of apprise's ntfy URL): each an `http`
-    action POSTing its signed URL, clearing the notification. ntfy shows at most three."""
+    action POSTing its signed URL, clearing the notification. ntfy shows at most three: with more answers
+    (how are the legs: four) the last button opens the page, where every answer is a button."""
+    posted = list(message.links)
+    view: list[str] = []
+    if len(posted) > NTFY_MAX_ACTIONS and message.page_url:
+        posted = posted[: NTFY_MAX_ACTIONS - 1]
+        view = [f"action=view, label=Other answers, url={message.page_url}"]
     return "; ".join(
-        f"action=http, label={link.label}, url={link.url}, method=POST, clear=true"
-        for link in message.links[:3]
+        [
+            *(
+                f"action=http, label={link.label}, url={link.url}, method=POST, clear=true"
+                for link in posted[:NTFY_MAX_ACTIONS]
+            ),
+            *view,
+        ]
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -221,6 +221,9 @@ def _tune_sqlite(engine: Engine) -> None:
 def insert_for(session: Session, model: Any) -> Any:
     """The dialect's INSERT (with ON CONFLICT support) for the session's database: PostgreSQL or SQLite."""
     if session.get_bind().dialect.name == "postgresql":
+        # Imported here: a daemon on SQLite never loads the PostgreSQL dialect (about 2 MiB).
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(model)
     return sqlite.insert(model)
 

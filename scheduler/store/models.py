@@ -104,6 +104,15 @@ class Athlete(Base):
     # ends it. Shown by `recovery athletes`, /status and /healthz.
     failing_since: Mapped[datetime | None]
     failed_polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The runner's own run times (["tue 06:30", …]; NULL: learned from history), the months whose mornings
+    # call for heat before a run, and how often rest-day foot massages come (scheduler.domain.ahead); skips
+    # count towards turning them off only after `rest_days_since`, when the setting last changed (0013).
+    run_times: Mapped[list[Any] | None]
+    cold_months: Mapped[list[Any] | None]
+    rest_days: Mapped[str] = mapped_column(
+        String(20), default="every_other_day", server_default="every_other_day"
+    )
+    rest_days_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -312,7 +321,11 @@ class CheckIn(Base):
     until cleared); `cleared_at` ends it early. Planning reads them (scheduler.domain.checkins)."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_athlete_since", "athlete_id", "since"),)
+    __table_args__ = (
+        Index("ix_checkins_athlete_since", "athlete_id", "since"),
+        # An activity's words raise each kind once: a re-poll never raises it again (migration 0014).
+        UniqueConstraint("activity_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athletes.id", ondelete="CASCADE"))
@@ -322,3 +335,5 @@ class CheckIn(Base):
     since: Mapped[datetime]
     until: Mapped[datetime | None]
     cleared_at: Mapped[datetime | None]
+    # The Strava activity whose name, description or private note raised it (NULL: the runner told us).
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"))

@@ -20,6 +20,7 @@ from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, IngestResult, ingest_activity
 from scheduler.store import models
 from scheduler.strava.port import Json
+from scheduler.strava.words import raise_checkins
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,10 @@ def ingest_fetched(
     payload is not an activity the core can read."""
     try:
         with session.begin_nested():
-            return ingest_activity(session, athlete, raw, config, now, backfill=backfill)
+            result = ingest_activity(session, athlete, raw, config, now, backfill=backfill)
+            if result.changed and not backfill:  # "knee hurts" in its words: the matching check-in
+                raise_checkins(session, athlete, result.activity_id, config, now)
+            return result
     except IntegrityError:
         log.info("athlete %s: activity %s was stored at the same moment elsewhere", athlete.id, raw.get("id"))
         return None

@@ -38,14 +38,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.clock import Clock
 from scheduler.domain.status import AthleteState
-from scheduler.ingest import delete_activity, forget_athlete
+from scheduler.ingest import IngestConfig, delete_activity, forget_athlete
 from scheduler.store import app_state, models
 from scheduler.store import athletes as athlete_store
 from scheduler.store.db import insert_for, transaction
 from scheduler.strava import budget, poll_state, tokens
 from scheduler.strava.access import AthleteAccess, BudgetSpent, WebhookShareSpent
 from scheduler.strava.fetched import InvalidActivity, ingest_fetched
-from scheduler.strava.port import InvalidGrant, Json, NotFound, StravaError, StravaPort, StravaUnavailable
+from scheduler.strava.port import (
+    InvalidGrant,
+    Json,
+    NotFound,
+    StravaError,
+    StravaPort,
+    StravaPortFactory,
+    StravaUnavailable,
+)
 from scheduler.strava.sync import Poller, PollOutcome, PollReport
 
 log = logging.getLogger(__name__)
@@ -310,28 +318,66 @@ class _Stop(Exception):
     """The whole rate budget is spent: nothing more this round."""
 
 
+FailureHandler = Callable[[int, Exception], tuple[PollOutcome, datetime | None, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeps:
+    """What processing events needs, named: the same database, Strava ports, clock, rate reserve, ingest
+    configuration and failure policy as polling, so an event and a poll treat an athlete alike."""
+
+    sessions: sessionmaker[Session]
+    port_factory: StravaPortFactory
+    clock: Clock
+    reserve: float
+    ingest_config: IngestConfig
+    handle_failure: FailureHandler  # what a failed Strava call means for the athlete (the poller's policy)
+
+    @classmethod
+    def of(cls, poller: Poller) -> WebhookDeps:
+        return cls(
+            poller.sessions,
+            poller.port_factory,
+            poller.clock,
+            poller.reserve,
+            poller.ingest_config,
+            poller.handle_failure,
+        )
+
+
 @dataclass
 class _Pass:
     """One run through the queue: the athletes' Strava access, and whether the webhook share is spent."""
 
-    poller: Poller
+    deps: WebhookDeps
     report: EventsReport
+    now: datetime
     accesses: dict[int, AthleteAccess] = field(default_factory=dict)
     share_spent_until: datetime | None = None
 
+    def access(self, athlete_id: int) -> AthleteAccess:
+        found = self.accesses.get(athlete_id)
+        if found is None:
+            deps = self.deps
+            found = AthleteAccess(
+                deps.sessions, deps.port_factory, deps.clock, athlete_id, deps.reserve, webhook=True
+            )
+            self.accesses[athlete_id] = found
+        return found
 
-def process_events(poller: Poller, *, limit: int = 100) -> EventsReport:
+
+def process_events(deps: WebhookDeps, *, limit: int = 100) -> EventsReport:
     """Confirm pending deauthorizations, then work through the pending events that are due; never sleeps,
     never waits for Strava to be ready. One event's failure never stops the ones after it."""
     report = EventsReport()
-    confirm_suspended(poller, report)
-    with transaction(poller.sessions) as session:
+    confirm_suspended(deps, report)
+    with transaction(deps.sessions) as session:
         due = [
-            (row.id, dict(row.payload), row.attempts)
-            for row in pending_events(session, poller.clock(), limit)
+            (row.id, dict(row.payload), row.attempts) for row in pending_events(session, deps.clock(), limit)
         ]
-    work = _Pass(poller, report)
+    work = _Pass(deps, report, deps.clock())
     for position, (event_id, event, attempts) in enumerate(due):
+        work.now = deps.clock()
         try:
             _process_one(work, event_id, event, attempts)
         except _Stop:
@@ -341,7 +387,7 @@ def process_events(poller: Poller, *, limit: int = 100) -> EventsReport:
         except (OperationalError, InterfaceError):
             raise  # the database itself is unreachable or locked: not this event's fault
         except Exception as error:
-            _count_failure(poller.sessions, event_id, error, report, poller.clock())
+            _count_failure(deps.sessions, event_id, error, report, deps.clock())
     if work.share_spent_until is not None:
         log.info(
             "webhook events: their share of the Strava rate budget is spent until %s; polling goes on",
@@ -431,106 +477,137 @@ def _retry_later(
 
 
 def _process_one(work: _Pass, event_id: int, event: Json, attempts: int) -> None:
-    poller, report = work.poller, work.report
-    now = poller.clock()
-    sessions = poller.sessions
+    """One event, by kind: an athlete's (authorization), or an activity's (deleted, or created/updated)."""
     athlete_id = int(event["owner_id"])
-    object_id = int(event["object_id"])
-
     if event["object_type"] == "athlete":
-        if str(event["updates"].get("authorized", "")).lower() == "false":
-            _deauthorization_announced(poller, event_id, athlete_id, report)
+        _athlete_event(work, event_id, athlete_id, event["updates"])
+    elif _athlete_ready(work, event_id, athlete_id):
+        if event["aspect_type"] == "delete":
+            _activity_deleted(work, event_id, int(event["object_id"]))
         else:
-            _finish(sessions, event_id, now)
-        report.processed += 1
-        return
+            _activity_changed(work, event_id, athlete_id, int(event["object_id"]), attempts)
 
+
+def _athlete_event(work: _Pass, event_id: int, athlete_id: int, updates: Mapping[str, Any]) -> None:
+    if str(updates.get("authorized", "")).lower() == "false":
+        _deauthorization_announced(work.deps, event_id, athlete_id, work.report)
+    else:
+        _finish(work.deps.sessions, event_id, work.now)
+    work.report.processed += 1
+
+
+def _athlete_ready(work: _Pass, event_id: int, athlete_id: int) -> bool:
+    """Whether the athlete's activity events may be acted on now; otherwise the event is settled or waits."""
+    now, sessions = work.now, work.deps.sessions
     with transaction(sessions) as session:
         athlete = session.get(models.Athlete, athlete_id)
         state = athlete.state if athlete else None
         deferred = athlete is not None and athlete.defer_until is not None and athlete.defer_until > now
-
     if state != AthleteState.ACTIVE:
         # Unknown, suspended, deauthorized or waiting for `recovery auth`: the poll after reconnecting
         # catches up, and no read is spent on it.
         _finish(sessions, event_id, now, f"athlete {athlete_id} is {state or 'unknown'}")
-        report.processed += 1
-        return
+        work.report.processed += 1
+        return False
     if deferred:
-        report.waiting += 1
-        return
+        work.report.waiting += 1
+        return False
+    return True
 
-    if event["aspect_type"] == "delete":
-        with transaction(sessions) as session:
-            delete_activity(session, object_id, now, poller.ingest_config)
-        _finish(sessions, event_id, now)
-        report.deleted.append(object_id)
-        report.processed += 1
-        return
 
+def _activity_deleted(work: _Pass, event_id: int, activity_id: int) -> None:
+    with transaction(work.deps.sessions) as session:
+        delete_activity(session, activity_id, work.now, work.deps.ingest_config)
+    _finish(work.deps.sessions, event_id, work.now)
+    work.report.deleted.append(activity_id)
+    work.report.processed += 1
+
+
+def _activity_changed(work: _Pass, event_id: int, athlete_id: int, activity_id: int, attempts: int) -> None:
+    """Read the activity (one attempt of the event's few) and ingest it like a poll would."""
     if work.share_spent_until is not None:
-        report.waiting += 1  # no read left for webhooks in this window; events that need none go on
+        work.report.waiting += 1  # no read left for webhooks in this window; events that need none go on
         return
-    if not _claim(sessions, event_id, attempts):
+    if not _claim(work.deps.sessions, event_id, attempts):
         return  # another instance is on it
-    try:
-        access = work.accesses.get(athlete_id) or AthleteAccess(
-            poller.sessions, poller.port_factory, poller.clock, athlete_id, poller.reserve, webhook=True
+    detail = _read_activity(work, event_id, athlete_id, activity_id, attempts)
+    if detail is None:
+        return
+    if detail.get("resource_state") == -1:
+        _retry_later(
+            work.deps.sessions, event_id, "Strava is still processing the activity", work.report, work.now
         )
-        work.accesses[athlete_id] = access
-        detail = access(lambda port: port.get_activity(object_id))
+        return
+    _ingest(work, event_id, athlete_id, activity_id, detail)
+
+
+def _read_activity(
+    work: _Pass, event_id: int, athlete_id: int, activity_id: int, attempts: int
+) -> Json | None:
+    """The activity's detail, or None when the event was settled, left for later or must wait."""
+    sessions, report, now = work.deps.sessions, work.report, work.now
+    try:
+        return work.access(athlete_id)(lambda port: port.get_activity(activity_id))
     except NotFound:
         _retry_later(sessions, event_id, "activity not readable (404)", report, now, NOT_FOUND_DELAYS)
-        return
     except WebhookShareSpent as error:
         _claim(sessions, event_id, attempts + 1, change=-1)  # no request went out
         work.share_spent_until = error.until
         report.waiting += 1
-        return
     except BudgetSpent as error:
         _claim(sessions, event_id, attempts + 1, change=-1)  # not the event's attempt: no request went out
-        poller.handle_failure(athlete_id, error)
+        work.deps.handle_failure(athlete_id, error)
         raise _Stop from error
     except (tokens.ReauthNeeded, StravaError) as error:
-        outcome, _until, message = poller.handle_failure(athlete_id, error)
-        work.accesses.pop(athlete_id, None)
-        if outcome in (PollOutcome.DEFERRED, PollOutcome.APP_INACTIVE):
-            _claim(sessions, event_id, attempts + 1, change=-1)  # Strava's limits, not the event's fault
-        if outcome == PollOutcome.DEFERRED:
-            raise _Stop from error
-        if outcome == PollOutcome.FAILED and isinstance(error, StravaUnavailable):
-            _retry_later(sessions, event_id, message, report, now)
-        elif outcome == PollOutcome.APP_INACTIVE:
-            report.waiting += 1
-        else:
-            _finish(sessions, event_id, now, message)
-            report.processed += 1
-        return
+        _strava_refused(work, event_id, athlete_id, attempts, error)
+    return None
 
-    if detail.get("resource_state") == -1:
-        _retry_later(sessions, event_id, "Strava is still processing the activity", report, now)
-        return
+
+def _strava_refused(
+    work: _Pass, event_id: int, athlete_id: int, attempts: int, error: tokens.ReauthNeeded | StravaError
+) -> None:
+    """Apply the poller's failure policy to the athlete, then settle the event by what it decided."""
+    sessions, report, now = work.deps.sessions, work.report, work.now
+    outcome, _until, message = work.deps.handle_failure(athlete_id, error)
+    work.accesses.pop(athlete_id, None)
+    if outcome in (PollOutcome.DEFERRED, PollOutcome.APP_INACTIVE):
+        _claim(sessions, event_id, attempts + 1, change=-1)  # Strava's limits, not the event's fault
+    if outcome == PollOutcome.DEFERRED:
+        raise _Stop from error
+    if outcome == PollOutcome.FAILED and isinstance(error, StravaUnavailable):
+        _retry_later(sessions, event_id, message, report, now)
+    elif outcome == PollOutcome.APP_INACTIVE:
+        report.waiting += 1
+    else:
+        _finish(sessions, event_id, now, message)
+        report.processed += 1
+
+
+def _ingest(work: _Pass, event_id: int, athlete_id: int, activity_id: int, detail: Json) -> None:
+    sessions, now = work.deps.sessions, work.now
     try:
         with transaction(sessions) as session:
             athlete = session.get(models.Athlete, athlete_id)
             if athlete is not None:
-                ingest_fetched(session, athlete, detail, poller.ingest_config, now)
+                ingest_fetched(session, athlete, detail, work.deps.ingest_config, now)
             _mark_done(session, event_id, now, None)
     except InvalidActivity as error:
-        log.warning("webhook event %s: activity %s not ingested: %s", event_id, object_id, error)
+        log.warning("webhook event %s: activity %s not ingested: %s", event_id, activity_id, error)
         _finish(sessions, event_id, now, str(error))
     else:
-        report.ingested.append(object_id)
-    report.processed += 1
+        work.report.ingested.append(activity_id)
+    work.report.processed += 1
 
 
 # -- deauthorization: suspend, then ask Strava ---------------------------------------------------------------
 
 
-def _deauthorization_announced(poller: Poller, event_id: int, athlete_id: int, report: EventsReport) -> None:
+def _deauthorization_announced(
+    deps: WebhookDeps, event_id: int, athlete_id: int, report: EventsReport
+) -> None:
     """Suspend the athlete (nothing sent, polled or deleted) and ask Strava whether it is true."""
-    now = poller.clock()
-    with transaction(poller.sessions) as session:
+    now = deps.clock()
+    with transaction(deps.sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
         suspended = athlete is not None and athlete.state == AthleteState.ACTIVE
         if athlete is not None and suspended:
@@ -547,13 +624,13 @@ def _deauthorization_announced(poller: Poller, event_id: int, athlete_id: int, r
         "confirms it",
         athlete_id,
     )
-    confirm_deauthorization(poller, athlete_id, report)
+    confirm_deauthorization(deps, athlete_id, report)
 
 
-def confirm_suspended(poller: Poller, report: EventsReport) -> None:
+def confirm_suspended(deps: WebhookDeps, report: EventsReport) -> None:
     """Ask Strava about every suspended athlete whose last question went unanswered (an outage)."""
-    now = poller.clock()
-    with poller.sessions() as session:
+    now = deps.clock()
+    with deps.sessions() as session:
         due = list(
             session.scalars(
                 select(models.Athlete.id)
@@ -565,18 +642,18 @@ def confirm_suspended(poller: Poller, report: EventsReport) -> None:
             )
         )
     for athlete_id in due:
-        confirm_deauthorization(poller, athlete_id, report)
+        confirm_deauthorization(deps, athlete_id, report)
 
 
-def confirm_deauthorization(poller: Poller, athlete_id: int, report: EventsReport) -> str:
+def confirm_deauthorization(deps: WebhookDeps, athlete_id: int, report: EventsReport) -> str:
     """The confirming call: a token refresh. Strava refuses it once the athlete revoked the app.
 
     Returns `forgotten` (confirmed: their Strava data is deleted), `restored` (Strava still authorizes the
     app: active again, nothing lost), `unconfirmed` (Strava could not answer: still suspended, asked again
     after DEAUTH_CONFIRM_RETRY) or `not_suspended`. The refresh runs under the athlete's row lock and a
     rotated refresh token is stored in the same transaction, as in `tokens.access_token`."""
-    now = poller.clock()
-    with transaction(poller.sessions) as session:
+    now = deps.clock()
+    with transaction(deps.sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
         if athlete is None or athlete.state != AthleteState.SUSPENDED:
             return "not_suspended"
@@ -585,7 +662,7 @@ def confirm_deauthorization(poller: Poller, athlete_id: int, report: EventsRepor
             refused = "no refresh token to confirm with"
         else:
             try:
-                grant = poller.port_factory(None).refresh(athlete.refresh_token)
+                grant = deps.port_factory(None).refresh(athlete.refresh_token)
             except InvalidGrant as error:
                 refused = str(error)
             except StravaError as error:
@@ -629,17 +706,17 @@ class WebhookWork:
     """The daemon's webhook job: asks Strava which subscription is live at start and every CONFIRM_EVERY
     (so one made or deleted elsewhere is learned), then processes the pending events."""
 
-    def __init__(self, poller: Poller, confirm_every: timedelta = CONFIRM_EVERY) -> None:
-        self.poller = poller
+    def __init__(self, deps: WebhookDeps, confirm_every: timedelta = CONFIRM_EVERY) -> None:
+        self.deps = deps
         self._confirm_every = confirm_every
         self._next_confirm: datetime | None = None  # None: at the first run
 
     def confirm_if_due(self) -> None:
-        now = self.poller.clock()
+        now = self.deps.clock()
         if self._next_confirm is not None and now < self._next_confirm:
             return
         try:
-            confirm_subscription(self.poller.sessions, self.poller.port_factory(None), now)
+            confirm_subscription(self.deps.sessions, self.deps.port_factory(None), now)
         except StravaError as error:
             self._next_confirm = now + CONFIRM_RETRY
             log.warning(
@@ -652,7 +729,7 @@ class WebhookWork:
 
     def __call__(self) -> EventsReport:
         self.confirm_if_due()
-        return process_events(self.poller)
+        return process_events(self.deps)
 
 
 class BackstopPolls:

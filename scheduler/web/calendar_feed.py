@@ -13,17 +13,14 @@ icalendar is imported when a feed is built: an idle daemon never loads it.
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.domain.status import PENDING, AthleteState
-from scheduler.errors import InputError
-from scheduler.store import athletes as athlete_store
 from scheduler.store import models
-from scheduler.web.signin import TOKEN_BYTES, digest
+from scheduler.web.signin import digest, issue_token
 from scheduler.web.views import EFFORT_LABELS, zone_of
 
 PATH = "/calendar"
@@ -38,19 +35,7 @@ MEDIA_TYPE = "text/calendar"
 
 def issue(session: Session, athlete_id: int, now: datetime, *, rotate: bool = False) -> str:
     """A new feed token for the athlete; `rotate` first revokes their earlier ones."""
-    athlete = athlete_store.get(session, athlete_id)
-    if athlete.state == AthleteState.DEAUTHORIZED:
-        raise InputError(f"athlete {athlete_id} has deauthorized the app: run `recovery auth` for them first")
-    if rotate:
-        session.execute(
-            update(models.CalendarLink)
-            .where(models.CalendarLink.athlete_id == athlete_id, models.CalendarLink.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(models.CalendarLink(athlete_id=athlete_id, token_hash=digest(token), created_at=now))
-    session.flush()
-    return token
+    return issue_token(session, models.CalendarLink, athlete_id, now, rotate=rotate)
 
 
 def feed_url(base_url: str, token: str) -> str:

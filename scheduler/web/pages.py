@@ -4,9 +4,11 @@ and the headers every page carries."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 if TYPE_CHECKING:
@@ -14,10 +16,11 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-# No script, styles and forms only from here, never framed; no Referer carries a link's token.
+# Scripts (the training chart), styles and forms only from here, never framed; no Referer carries a link's
+# token. The page works without scripts; the chart's data is a JSON block, never executed.
 HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -65,3 +68,25 @@ def stylesheet() -> Response:
         media_type="text/css",
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
+
+
+# Shipped with the package (scheduler/web/static), served by name: the training chart (uPlot, MIT).
+STATIC_FILES = {
+    "uplot.iife.min.js": "text/javascript",
+    "uplot.min.css": "text/css",
+    "uplot-load-chart.js": "text/javascript",
+}
+
+
+def static_handler(name: str) -> Callable[[Request], Response]:
+    """The GET handler of one shipped file (read at each request: small, and cached by the browser)."""
+    media_type = STATIC_FILES[name]
+
+    def serve(request: Request) -> Response:
+        return Response(
+            (STATIC / name).read_bytes(),
+            media_type=media_type,
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return serve

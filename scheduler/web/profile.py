@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from scheduler import lookahead
 from scheduler.domain.protocols import EQUIPMENT
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, ReminderChange, replan_profile
@@ -49,16 +50,36 @@ def change_from_form(form: Mapping[str, str], tools: list[str]) -> athlete_store
     )
 
 
+def habit_change_from_form(form: Mapping[str, str]) -> lookahead.HabitChange:
+    """The "When you run" part of the form (sent with `habits=1`): empty run times mean "learn them", empty
+    cold months mean none."""
+    if not form.get("habits"):
+        return lookahead.HabitChange()
+    return lookahead.parse_habit_change(
+        form.get("runs", "").strip() or "learned",
+        form.get("cold_months", "").strip() or "none",
+        form.get("rest_days", "").strip() or None,
+        names=("Run times", "Cold months", "Rest-day foot massage"),
+    )
+
+
 def save_profile(
     session: Session,
     athlete_id: int,
     change: athlete_store.ProfileChange,
     config: IngestConfig,
     now: datetime,
+    habits: lookahead.HabitChange | None = None,
 ) -> list[ReminderChange]:
     """Store the change and re-plan the athlete's open days, as `recovery athletes set` does; new heart rates
-    classify their activities again first. Returns what changed in the plan."""
+    classify their activities again first; the messages ahead (before runs, rest days) follow the tools, quiet
+    hours and run times at once. Returns what changed in the plan."""
     athlete = athlete_store.set_profile(session, athlete_id, change, now)
+    if habits is not None:
+        lookahead.apply_habit_change(athlete, habits, now)
     session.flush()
     heart_rates = (change.max_hr, change.rest_hr, change.threshold_hr)
-    return replan_profile(session, athlete, config, now, reclassify=any(hr is not None for hr in heart_rates))
+    changes = replan_profile(
+        session, athlete, config, now, reclassify=any(hr is not None for hr in heart_rates)
+    )
+    return changes + lookahead.plan_athlete(session, athlete, config.protocols, now, config.default_zone)

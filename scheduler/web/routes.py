@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from scheduler import corrections
 from scheduler.clock import Clock
-from scheduler.domain.checkins import CheckInKind
+from scheduler.domain.checkins import ANSWER_KINDS, CheckInKind
 from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig
@@ -35,7 +35,7 @@ from scheduler.store import athletes as athlete_store
 from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.web import answers, calendar_feed, checkins, links, pages, signin, signing, views
-from scheduler.web.profile import change_from_form, save_profile
+from scheduler.web.profile import change_from_form, habit_change_from_form, save_profile
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ PREFIXES = (
     "/static/",
     f"{calendar_feed.PATH}/",
 )
-ACTION_LABELS = links.LABELS
+ACTION_LABELS = links.ALL_LABELS
 VERBS = {"done": "Mark as done", "skip": "Skip it", "snooze": "Snooze for 30 minutes"}
 NOTICES = {
     "done": "Marked as done.",
@@ -261,8 +261,10 @@ class Web:
         athlete_id = int(request.path_params["athlete_id"])
         reminder_id = int(request.path_params["reminder_id"])
         action = str(request.path_params["action"])
-        if action not in answers.ACTIONS:
+        if action not in links.ALL_LABELS:
             return _not_found()
+        if action not in answers.ACTIONS:
+            return self._answer_question(request, form, athlete_id, reminder_id, action)
         with transaction(self._config.sessions) as session:
             visitor = self._require(request, session, athlete_id)
             self._csrf(visitor, form)
@@ -276,6 +278,22 @@ class Web:
             )
             response = row.response or ""
         return RedirectResponse(f"/athletes/{athlete_id}?note={response}#reminder-{reminder_id}", 303)
+
+    def _answer_question(
+        self, request: Request, form: Form, athlete_id: int, reminder_id: int, action: str
+    ) -> Response:
+        """A question's answer on the page: the page comes back with what the check-in changed on top."""
+        now = self._config.clock()
+        with transaction(self._config.sessions) as session:
+            visitor = self._require(request, session, athlete_id)
+            self._csrf(visitor, form)
+            answered = checkins.answer_question(
+                session, reminder_id, action, self._config.ingest, now, athlete_id=athlete_id
+            )
+            shown = views.change_views(session, answered.changes, self._config.ingest.default_zone, now)
+            advice = checkins.PAIN_ADVICE if ANSWER_KINDS[action] == CheckInKind.PAIN else None
+            notice = f"Recorded: {answered.answer}."
+            return self._athlete_page(session, visitor, athlete_id, notice, shown, advice)
 
     def effort(self, request: Request, form: Form) -> Response:
         athlete_id = int(request.path_params["athlete_id"])
@@ -298,8 +316,10 @@ class Web:
         with transaction(self._config.sessions) as session:
             visitor = self._require(request, session, athlete_id)
             self._csrf(visitor, form)
-            change = change_from_form({k: v[0] for k, v in form.items() if v}, form.get("tool", []))
-            save_profile(session, athlete_id, change, self._config.ingest, self._config.clock())
+            fields = {k: v[0] for k, v in form.items() if v}
+            change = change_from_form(fields, form.get("tool", []))
+            habits = habit_change_from_form(fields)
+            save_profile(session, athlete_id, change, self._config.ingest, self._config.clock(), habits)
         return RedirectResponse(f"/athletes/{athlete_id}?note=profile#profile", 303)
 
     def checkin(self, request: Request, form: Form) -> Response:
@@ -357,7 +377,7 @@ class Web:
     def _signed(self, request: Request, session: Session) -> tuple[int, str]:
         reminder_id = int(request.path_params["reminder_id"])
         action = str(request.path_params["action"])
-        if action not in answers.ACTIONS:
+        if action not in links.ALL_LABELS:
             raise _Refused(_not_found())
         key = signing.secret(session, self._config.clock())
         problem = signing.verify(
@@ -380,16 +400,29 @@ class Web:
                 return _not_found()
             zone_name = session.scalar(
                 select(models.Activity.timezone).where(models.Activity.id == row.activity_id)
-            )
+            ) or session.scalar(select(models.Athlete.timezone).where(models.Athlete.id == row.athlete_id))
             now = self._config.clock()
             zone = views.zone_of(zone_name, self._config.ingest.default_zone)
             shown = {"title": row.title, "when": views.when(row.due_at, zone, now.astimezone(zone).date())}
         action_url = f"{request.url.path}?{request.url.query}"
-        return pages.render("confirm.html", verb=VERBS[action], reminder=shown, action_url=action_url)
+        verb = VERBS.get(action, links.ALL_LABELS[action])
+        return pages.render("confirm.html", verb=verb, reminder=shown, action_url=action_url)
 
     def action_do(self, request: Request, form: Form) -> Response:
         with transaction(self._config.sessions) as session:
             reminder_id, action = self._signed(request, session)
+            if action not in answers.ACTIONS:  # a question's answer: a check-in, and what it changed
+                now = self._config.clock()
+                answered = checkins.answer_question(session, reminder_id, action, self._config.ingest, now)
+                shown = views.change_views(session, answered.changes, self._config.ingest.default_zone, now)
+                return pages.message(
+                    200,
+                    "Thanks",
+                    f"Recorded: {answered.answer} ({answered.title}).",
+                    kind="ok",
+                    back="/",
+                    changes=shown,
+                )
             row = answers.answer_reminder(session, reminder_id, action, self._config.clock())
             title = row.title
         return pages.message(
@@ -432,6 +465,10 @@ class Web:
                 methods=["GET", "POST"],
             ),
             Route("/static/style.css", _guard(self.stylesheet), methods=["GET"]),
+            *(
+                Route(f"/static/{name}", _guard(pages.static_handler(name)), methods=["GET"])
+                for name in pages.STATIC_FILES
+            ),
         ]
 
 

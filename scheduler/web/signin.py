@@ -42,21 +42,34 @@ class Visitor:
         return self.athlete_id is None or self.athlete_id == athlete_id
 
 
-def issue_link(session: Session, athlete_id: int, now: datetime, *, rotate: bool = False) -> str:
-    """A new sign-in token for the athlete; `rotate` first revokes their links and ends their sessions."""
+TokenTable = type[models.SignInLink] | type[models.CalendarLink]
+
+
+def issue_token(
+    session: Session, table: TokenTable, athlete_id: int, now: datetime, *, rotate: bool = False
+) -> str:
+    """A new secret token for the athlete in `table` (sign-in links, calendar feeds), of which only the
+    digest is stored; `rotate` first revokes the athlete's earlier ones there."""
     athlete = athlete_store.get(session, athlete_id)
     if athlete.state == AthleteState.DEAUTHORIZED:
         raise InputError(f"athlete {athlete_id} has deauthorized the app: run `recovery auth` for them first")
     if rotate:
         session.execute(
-            update(models.SignInLink)
-            .where(models.SignInLink.athlete_id == athlete_id, models.SignInLink.revoked_at.is_(None))
+            update(table)
+            .where(table.athlete_id == athlete_id, table.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        session.execute(delete(models.WebSession).where(models.WebSession.athlete_id == athlete_id))
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(models.SignInLink(athlete_id=athlete_id, token_hash=digest(token), created_at=now))
+    session.add(table(athlete_id=athlete_id, token_hash=digest(token), created_at=now))
     session.flush()
+    return token
+
+
+def issue_link(session: Session, athlete_id: int, now: datetime, *, rotate: bool = False) -> str:
+    """A new sign-in token for the athlete; `rotate` first revokes their links and ends their sessions."""
+    token = issue_token(session, models.SignInLink, athlete_id, now, rotate=rotate)
+    if rotate:
+        session.execute(delete(models.WebSession).where(models.WebSession.athlete_id == athlete_id))
     return token
 
 

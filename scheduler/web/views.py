@@ -9,13 +9,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.corrections import EFFORTS
-from scheduler.domain.checkins import CheckInKind
+from scheduler import lookahead
+from scheduler.corrections import EFFORTS, agreement
+from scheduler.domain.ahead import format_cold_months
+from scheduler.domain.checkins import QUESTIONS, CheckInKind, answers_of
+from scheduler.domain.effort import LABELS, unsure_between
+from scheduler.domain.habits import format_run_times
 from scheduler.domain.protocols import EQUIPMENT
 from scheduler.domain.status import PENDING, ReminderStatus
 from scheduler.ingest import ReminderChange
 from scheduler.store import models
 from scheduler.web import answers, checkins
+from scheduler.web.training_view import TrainingView, training_view
 
 PAST_DAYS = 14
 PAST_LIMIT = 60
@@ -49,7 +54,12 @@ OUTCOMES: dict[str, str] = {
     ReminderStatus.SENDING: "Sending",
     ReminderStatus.PLANNED: "Planned",
 }
-ANSWER_LABELS = {"done": "Done", "skipped": "Skipped", "snoozed": "Snoozed"}
+ANSWER_LABELS = {
+    "done": "Done",
+    "skipped": "Skipped",
+    "snoozed": "Snoozed",
+    **{action: label for options in QUESTIONS.values() for action, label in options.items()},
+}
 CHECKIN_LABELS: dict[str, str] = {
     CheckInKind.FINE: "Legs fine",
     CheckInKind.SORE: "Sore",
@@ -109,6 +119,8 @@ class ActivityView:
     effort_label: str
     reasons: list[str]
     load: str
+    # "Easy run or speedwork?" when the signals disagreed: the page asks the runner to check the class.
+    unsure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +131,14 @@ class ProfileView:
     max_hr: str
     rest_hr: str
     threshold_hr: str
+    # When the runner runs (scheduler.lookahead): their own times as typed ("" when learned), what the
+    # nudges follow now, and how often those runs took place.
+    runs: str = ""
+    run_times: str = ""
+    runs_source: str = "learned"
+    hit_rate: str = ""
+    cold_months: str = ""
+    rest_days: str = "every_other_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +173,8 @@ class AthletePage:
     efforts: list[tuple[str, str]] = field(default_factory=list)
     checkins: list[CheckInView] = field(default_factory=list)
     checkin_kinds: list[tuple[str, str]] = field(default_factory=list)
+    training: TrainingView | None = None
+    agreement: str | None = None  # how often the classifier agreed with the runner's corrections
 
 
 def _reminder_view(row: models.Reminder, zone: tzinfo, today: date, now: datetime) -> ReminderView:
@@ -173,8 +195,19 @@ def _reminder_view(row: models.Reminder, zone: tzinfo, today: date, now: datetim
         outcome=outcome,
         note=None if pending or row.status == ReminderStatus.SENT else row.last_error,
         response=ANSWER_LABELS.get(row.response or ""),
-        actions=answers.allowed(state, now) if row.expires_at > now else [],
+        actions=_actions(row, state, now),
     )
+
+
+def _actions(row: models.Reminder, state: answers.ReminderState, now: datetime) -> list[str]:
+    """The answer buttons of a reminder: a question's answers until it is answered, else done/skip/snooze."""
+    if row.expires_at <= now:
+        return []
+    question = answers_of(row.step)
+    if question:
+        unanswered = row.response is None and row.status != ReminderStatus.CANCELLED
+        return list(question) if unanswered else []
+    return answers.allowed(state, now)
 
 
 def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, now: datetime) -> AthletePage:
@@ -186,7 +219,8 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
         .where(R.athlete_id == athlete.id, R.status.in_(PENDING))
         .order_by(R.available_at, R.id)
     ).all()
-    coming = [_reminder_view(r, zone_of(tz, default_zone), today, now) for r, tz in rows]
+    # A message about a day (no activity: pain advice, a question, a nudge) is in the athlete's own zone.
+    coming = [_reminder_view(r, zone_of(tz or athlete.timezone, default_zone), today, now) for r, tz in rows]
     since = now - timedelta(days=PAST_DAYS)
     past_rows = session.execute(
         select(R, models.Activity.timezone)
@@ -195,7 +229,10 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
         .order_by(func.coalesce(R.sent_at, R.due_at).desc(), R.id.desc())
         .limit(PAST_LIMIT)
     ).all()
-    past = [_reminder_view(r, zone_of(tz, default_zone), today, now) for r, tz in past_rows]
+    past = [
+        _reminder_view(r, zone_of(tz or athlete.timezone, default_zone), today, now) for r, tz in past_rows
+    ]
+    training = training_view(session, athlete, default_zone, now)
     activities = [
         ActivityView(
             id=a.id,
@@ -203,8 +240,9 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
             when=when(a.start_date, zone_of(a.timezone, default_zone), today),
             effort=a.effort or "other",
             effort_label=EFFORT_LABELS.get(a.effort or "other", a.effort or "?"),
-            reasons=list(a.reasons or []),
-            load="–" if a.load is None else f"{a.load:.0f}",
+            reasons=[r for r in a.reasons or [] if not unsure_between([r])],
+            load=training.loads.get(a.id, "–"),  # TSS points, the scale of the chart
+            unsure=_unsure(a.reasons or []),
         )
         for a in session.scalars(
             select(models.Activity)
@@ -225,6 +263,7 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
         max_hr=str(athlete.max_hr or ""),
         rest_hr=str(athlete.rest_hr or ""),
         threshold_hr=str(athlete.threshold_hr or ""),
+        **_habits_view(session, athlete, default_zone, now),
     )
     in_force = [
         CheckInView(
@@ -248,7 +287,33 @@ def athlete_page(session: Session, athlete: models.Athlete, default_zone: str, n
         efforts=[(e, EFFORT_LABELS.get(e, e)) for e in EFFORTS],
         checkins=in_force,
         checkin_kinds=[(kind.value, CHECKIN_LABELS[kind]) for kind in CheckInKind],
+        training=training,
+        agreement=_sentence(agreement(session, athlete.id).describe()),
     )
+
+
+def _habits_view(
+    session: Session, athlete: models.Athlete, default_zone: str, now: datetime
+) -> dict[str, str]:
+    known = lookahead.run_habits(session, athlete, now, default_zone)
+    months = athlete.cold_months or []
+    return {
+        "runs": (format_run_times(known.times) or "none") if known.source == "set" else "",
+        "run_times": format_run_times(known.times) or "none",
+        "runs_source": known.source,
+        "hit_rate": _sentence(str(known.hit_rate)),
+        "cold_months": format_cold_months(months) if months else "",
+        "rest_days": athlete.rest_days,
+    }
+
+
+def _unsure(reasons: list[str]) -> str | None:
+    between = unsure_between(reasons)
+    return _sentence(f"{LABELS[between[0]]} or {LABELS[between[1]]}?") if between else None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def change_views(

@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import pytest
 
+from tests.doubles.strava_double import StravaDouble
+
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"listening on (http://[^\s\"]+?)(?=[\s\"(]|$)")
 STOP_DEADLINE = 10.0
@@ -229,3 +231,18 @@ def strava_settings(double: Any, notify_url: str, **extra: str) -> dict[str, str
 def mailto(port: int) -> str:
     """The apprise URL of a plain (no TLS, no auth) SMTP server on loopback."""
     return f"mailto://127.0.0.1:{port}?from=recovery@example.org&to=ada@example.org&mode=insecure"
+
+
+def recovery(env: Mapping[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """One `recovery …` command as a user types it, beside (or instead of) the daemon."""
+    return subprocess.run(
+        [*recovery_command(), *args], env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def double() -> Iterator[StravaDouble]:
+    """A started Strava double; a loaded machine may take a moment to answer the webhook handshake."""
+    with StravaDouble() as strava:
+        strava.callback_timeout = 5.0
+        yield strava

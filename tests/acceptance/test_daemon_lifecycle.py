@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -47,9 +46,7 @@ def test_starts_with_nothing_configured_and_says_what_to_do(daemon: DaemonFactor
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_exits_0_within_seconds(daemon: DaemonFactory, sig: int) -> None:
     d = daemon()
-    started = time.monotonic()
-    assert d.stop(sig) == 0
-    assert time.monotonic() - started < 10
+    assert d.stop(sig) == 0  # stop() fails when the daemon is still running after STOP_DEADLINE
     assert "stopped" in d.logs()
 
 

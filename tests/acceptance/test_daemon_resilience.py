@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -20,7 +18,7 @@ from tests.acceptance.conftest import (
     DaemonFactory,
     base_env,
     mailto,
-    recovery_command,
+    recovery,
     strava_settings,
     wait_until,
 )
@@ -47,12 +45,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def double() -> Iterator[StravaDouble]:
-    with StravaDouble() as strava:
-        yield strava
-
-
 def test_a_strava_storm_and_a_dead_mail_server_cost_nothing(
     daemon: DaemonFactory, double: StravaDouble, tmp_path: Path
 ) -> None:
@@ -60,14 +52,7 @@ def test_a_strava_storm_and_a_dead_mail_server_cost_nothing(
     settings = strava_settings(double, mailto(smtp_port), RECOVERY_STRAVA__POLL_INTERVAL="30")
     env = base_env(tmp_path / "data", tmp_path) | settings
     double.add_athlete(ATHLETE, "Ada", "Runner")
-    connected = subprocess.run(
-        [*recovery_command(), "auth", "--code", double.issue_code(ATHLETE)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    connected = recovery(env, tmp_path, "auth", "--code", double.issue_code(ATHLETE))
     assert connected.returncode == 0, connected.stderr
 
     double.fail_next(10_000, status=500)  # every Strava call fails until cleared

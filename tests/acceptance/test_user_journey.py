@@ -8,8 +8,6 @@ re-tagging the race as a workout changes the plan; deleting it cancels what was 
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from tests.acceptance.conftest import (
     DaemonFactory,
     base_env,
     mailto,
-    recovery_command,
+    recovery,
     strava_settings,
     wait_until,
 )
@@ -69,24 +67,6 @@ def mid_morning_zone(now: datetime) -> ZoneInfo:
         if 9 <= now.astimezone(zone).hour < 12:
             return zone
     raise AssertionError("no fixed-offset zone is mid-morning now")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def double() -> Iterator[StravaDouble]:
-    with StravaDouble() as strava:
-        yield strava
-
-
-def recovery(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*recovery_command(), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
-    )
 
 
 def reminders(env: dict[str, str], cwd: Path, command: str) -> dict[str, dict[str, Any]]:

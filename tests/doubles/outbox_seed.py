@@ -66,7 +66,7 @@ def add_reminders(
     now: datetime,
     count: int,
     *,
-    activity_id: int,
+    activity_id: int | None,
     athlete_id: int = 1,
     due_at: datetime | Sequence[datetime] | None = None,
     useful_for: timedelta = timedelta(hours=3),
@@ -76,7 +76,8 @@ def add_reminders(
     step_prefix: str = "step",
     **fields: Any,
 ) -> list[int]:
-    """`count` reminders of one activity; `title` may mention {n}, the reminder's index."""
+    """`count` reminders of one activity (None: messages about a day, which need `local_day=` in `fields`);
+    `title` may mention {n}, the reminder's index."""
     dues = list(due_at) if isinstance(due_at, Sequence) else [due_at if due_at is not None else now] * count
     rows = [
         {

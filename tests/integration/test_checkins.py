@@ -39,7 +39,12 @@ def test_pain_cancels_massage_steps_with_the_reason_and_keeps_cold(sessions: ses
         changes = checkins.record(session, ADA, "pain", ingest_config(), LATER, area="calf")
     cancelled = {c.step for c in changes if c.change == "cancelled"}
     assert cancelled >= MASSAGE and "ice" not in cancelled
-    assert all(c.reason == checkins.PAIN_REASON for c in changes if c.change == "cancelled")
+    assert all(
+        c.reason == checkins.PAIN_REASON for c in changes if c.change == "cancelled" and c.step in MASSAGE
+    )
+    # The morning question is withdrawn too: the pain answers it.
+    [legs] = [c for c in changes if c.step == "legs_check"]
+    assert (legs.change, legs.reason) == ("cancelled", checkins.PAIN_ANSWERS_LEGS)
     after = statuses(sessions, ADA)
     assert after["ice"] == before["ice"] and all(after[step] == "cancelled" for step in MASSAGE)
     assert row(sessions, ADA, "foam_roll").last_error == checkins.PAIN_REASON

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import typer
 
-from scheduler.cli import app
+from scheduler.cli.app import app
 from scheduler.cli.help import HelpGroup, tidy
 
 PLACEHOLDER = re.compile(r"<(bool|str|int|float|path)[^>]*>")

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,12 +27,6 @@ COUNT = 1000
 BATCH = 20
 LEASE = 5  # seconds: the shortest the settings allow, so a dead instance's rows come back quickly
 DEADLINE = 90.0
-
-
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    with HttpReceiver() as receiver:
-        yield receiver
 
 
 def prepare(url: str) -> tuple[sessionmaker[Session], list[int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, event, update
@@ -24,8 +24,8 @@ from tests.doubles.outbox_seed import (
     deliveries,
     reminder,
 )
+from tests.integration.conftest import T0
 
-T0 = datetime(2026, 5, 3, 14, 0, tzinfo=UTC)
 NO_JITTER = Backoff(first=timedelta(seconds=30), factor=2, maximum=timedelta(minutes=10), jitter=0)
 
 
@@ -37,13 +37,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def notifier() -> MemoryNotifier:
     return MemoryNotifier()
-
-
-@pytest.fixture
-def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    add_athlete(sessions, T0, athlete_id=1)
-    add_activity(sessions, T0, activity_id=100, athlete_id=1)
-    return sessions
 
 
 def make(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,21 +21,7 @@ from tests.doubles.outbox_seed import (
     reminder,
 )
 from tests.doubles.receivers import HttpReceiver, SmtpReceiver
-
-T0 = datetime(2026, 5, 3, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    with HttpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    add_athlete(sessions, T0, athlete_id=1)
-    add_activity(sessions, T0, activity_id=100, athlete_id=1)
-    return sessions
+from tests.integration.conftest import T0
 
 
 def dispatcher(

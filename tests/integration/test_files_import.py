@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select as io_select
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -176,3 +178,53 @@ def test_a_files_only_athlete_is_never_polled(tmp_path: Path, database: str) -> 
         assert list(connected_athletes(make_sessionmaker(engine), Redactor())) == []
     finally:
         engine.dispose()
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_the_json_stays_alone_on_stdout(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/recovery.db"
+    add_athlete(tmp_path, database)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    old = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    for day in range(3):
+        write_tcx(easy_run(old + timedelta(days=day)), folder / f"{day}.tcx")
+    controller, terminal = pty.openpty()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RECOVERY_")},
+        "RECOVERY_DATA_DIR": str(tmp_path / "data"),
+        "RECOVERY_DATABASE_URL": database,
+        "RECOVERY_TIMEZONE": "UTC",
+        "TERM": "xterm-256color",
+        "COLUMNS": "100",
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "scheduler", "import", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            env=environment,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        os.close(terminal)
+        shown = _drain(controller)
+    finally:
+        os.close(controller)
+    assert done.returncode == 0
+    assert [r["outcome"] for r in lines(done.stdout)] == ["imported"] * 3
+    assert "importing" in shown  # rich's bar, on the terminal only …
+    assert '"outcome"' not in shown  # … and the JSON lines only on stdout, where a pipe or file gets them
+
+
+def _drain(fd: int) -> str:
+    chunks: list[bytes] = []
+    while io_select.select([fd], [], [], 5)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the other end is closed and everything was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")

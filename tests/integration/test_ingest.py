@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.domain.protocols import default_protocols_path, load_protocols
 from scheduler.ingest import IngestConfig, delete_activity, forget_athlete, ingest_activity, ingest_history
 from scheduler.store import models
+from tests.integration.conftest import race
 
 NOW = datetime(2026, 5, 16, 15, 0, tzinfo=UTC)  # 11:00 in Toronto
 
@@ -28,29 +29,6 @@ def add_athlete(session: Session, athlete_id: int = 7) -> models.Athlete:
     session.add(athlete)
     session.flush()
     return athlete
-
-
-def race(activity_id: int = 101, **changes: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        "id": activity_id,
-        "athlete": {"id": 7},
-        "name": "Harbourfront 10K",
-        "sport_type": "Run",
-        "type": "Run",
-        "workout_type": 1,
-        "distance": 10_000.0,
-        "moving_time": 2_580,
-        "elapsed_time": 2_600,
-        "total_elevation_gain": 12.0,
-        "start_date": "2026-05-16T14:10:00Z",
-        "timezone": "(GMT-05:00) America/Toronto",
-        "average_speed": 3.87,
-        "has_heartrate": True,
-        "average_heartrate": 172.0,
-        "max_heartrate": 186,
-    }
-    raw.update(changes)
-    return raw
 
 
 def reminders(session: Session, activity_id: int = 101) -> dict[str, str]:
@@ -72,7 +50,7 @@ def test_a_new_race_plans_its_steps_once(sessions: sessionmaker[Session], config
         assert "Harbourfront 10K" in ice.title
 
     with sessions.begin() as session:
-        athlete = session.get(models.Athlete, 7)
+        athlete = session.get_one(models.Athlete, 7)
         assert athlete is not None
         again = ingest_activity(session, athlete, race(), config, NOW + timedelta(minutes=5))
     assert not again.changed
@@ -93,7 +71,7 @@ def test_retagging_replans_keeps_sent_steps_and_cancels_the_rest(
         ice.status, ice.sent_at = "sent", NOW
 
     with sessions.begin() as session:
-        athlete = session.get(models.Athlete, 7)
+        athlete = session.get_one(models.Athlete, 7)
         assert athlete is not None
         result = ingest_activity(session, athlete, race(), config, NOW + timedelta(minutes=10))
     assert result.changed and result.effort == "race"
@@ -103,7 +81,7 @@ def test_retagging_replans_keeps_sent_steps_and_cancels_the_rest(
     assert steps["foot_massager"] == "planned"  # a race adds it
 
     with sessions.begin() as session:
-        athlete = session.get(models.Athlete, 7)
+        athlete = session.get_one(models.Athlete, 7)
         assert athlete is not None
         easy = race(workout_type=0, name="Easy shakeout jog", average_heartrate=128.0, max_heartrate=140)
         ingest_activity(session, athlete, easy, config, NOW + timedelta(minutes=20))
@@ -157,7 +135,7 @@ def test_deauthorization_forgets_the_athletes_strava_data(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.Activity)) == 0
         assert session.scalar(select(func.count()).select_from(models.Reminder)) == 0
-        athlete = session.get(models.Athlete, 7)
+        athlete = session.get_one(models.Athlete, 7)
         assert athlete is not None
         assert athlete.state == "deauthorized" and athlete.refresh_token is None and athlete.name == ""
 
@@ -202,7 +180,7 @@ def test_a_backfill_page_is_classified_in_one_pass_without_reminders(
         assert session.scalar(select(func.count()).select_from(models.Reminder)) == 0
         assert all(row.backfilled for row in session.scalars(select(models.Activity)))
     with sessions.begin() as session:
-        athlete = session.get(models.Athlete, 7)
+        athlete = session.get_one(models.Athlete, 7)
         assert athlete is not None
         assert ingest_history(session, athlete, page, NOW) == []  # unchanged: nothing to redo
 

@@ -22,6 +22,7 @@ from scheduler.store import models
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.strava import webhooks
 from scheduler.strava.sync import Poller
+from scheduler.strava.webhooks import WebhookDeps
 from tests.doubles.strava_double import StravaDouble
 from tests.integration import test_strava_sync as shared
 from tests.integration import test_strava_webhooks as webhook_tests
@@ -110,7 +111,7 @@ def test_a_webhook_that_loses_the_race_for_an_activity_finishes_its_event_withou
     activity_id = int(race.activity["id"])
     strava_double.send_event("activity", activity_id, "create", ATHLETE)
 
-    report = webhooks.process_events(poller)
+    report = webhooks.process_events(WebhookDeps.of(poller))
 
     assert race.stored, "the other process stored the activity mid-transaction"
     assert report.failed == [] and report.parked == []
@@ -120,7 +121,7 @@ def test_a_webhook_that_loses_the_race_for_an_activity_finishes_its_event_withou
     assert stored(sessions)[activity_id].effort == "race"
     steps = reminders(sessions, activity_id)
     assert "ice" in steps and _reminder_rows(sessions, activity_id) == len(steps)  # each step once
-    assert webhooks.process_events(poller).processed == 0  # nothing left to retry
+    assert webhooks.process_events(WebhookDeps.of(poller)).processed == 0  # nothing left to retry
 
 
 @POSTGRES_ONLY

@@ -26,6 +26,7 @@ from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.strava import budget
 from scheduler.strava.port import RateMeter, RateUsage
+from scheduler.strava.sync import PollReport
 from tests.acceptance.seed import add_activity, add_athlete, add_reminder
 from tests.doubles.receivers import HttpReceiver
 from tests.doubles.strava_double import StravaDouble
@@ -108,7 +109,8 @@ def test_a_scrape_shows_deliveries_poll_failures_reminders_and_the_budget(daemon
 
     wait_for(sent, "delivered reminder")
     assert daemon.jobs.work.poller is not None
-    assert daemon.jobs.work.poller.poll_athlete(ATHLETE).outcome != "synced"
+    report = daemon.jobs.work.poller.poll_athlete(ATHLETE)
+    assert isinstance(report, PollReport) and report.outcome != "synced"
 
     samples = scrape(daemon)
     assert samples[("recovery_reminders", (("status", "sent"),))] == 1

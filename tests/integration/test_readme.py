@@ -18,7 +18,7 @@ def _subcommands() -> dict[str, set[str]]:
     """Each command group of the real CLI with its subcommands, so a new one needs no list kept here."""
     import typer
 
-    from scheduler.cli import app
+    from scheduler.cli.app import app
 
     root = typer.main.get_command(app)
     return {

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -52,7 +53,7 @@ def stores(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Store]]:
     """Open the test database as the application does (migrated, unlocked) with the given settings."""
     opened: list[Store] = []
 
-    def open_with(**settings: object) -> Store:
+    def open_with(**settings: Any) -> Store:
         config = Settings(data_dir=tmp_path / "data", database_url=db_url, timezone="UTC", **settings)
         store = open_store(config)
         opened.append(store)

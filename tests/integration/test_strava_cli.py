@@ -312,6 +312,9 @@ def test_athletes_set_and_notify(cli: Cli, strava_double: StravaDouble, db: sess
         "threshold_hr": None,
         "equipment": ["foam_roller", "ice"],
         "quiet_hours": "22:30-06:45",
+        "runs": "learned",
+        "cold_months": "none",
+        "rest_days": "every_other_day",
     }
     assert cli("athletes", "set", str(ATHLETE), "--equipment", "sauna")[0] == 2
     assert cli("athletes", "set", str(ATHLETE))[0] == 2
@@ -383,8 +386,10 @@ def test_athletes_set_replans_unsent_reminders_at_once_and_prints_each_change(
     # Quiet hours until 09:30 move the 08:00 foam roll to 09:30, local time.
     code, out, err = cli("athletes", "set", str(ATHLETE), "--quiet-hours", "22:00-09:30")
     assert code == 0, err
-    [moved] = [json.loads(line) for line in out.splitlines()[1:]]
-    assert (moved["step"], moved["change"]) == ("foam_roll", "moved")
+    changed = {c["step"]: c for c in (json.loads(line) for line in out.splitlines()[1:])}
+    assert set(changed) == {"foam_roll", "legs_check"}  # the 07:45 morning question moves too
+    moved = changed["foam_roll"]
+    assert moved["change"] == changed["legs_check"]["change"] == "moved"
     due = datetime.fromisoformat(moved["due_at"])
     assert (due.hour, due.minute) == (9, 30)
     assert due.utcoffset() == ZoneInfo("America/Toronto").utcoffset(due.replace(tzinfo=None))

@@ -21,8 +21,10 @@ from scheduler.strava import poll_state, webhooks
 from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import RateLimited, StravaUnavailable
 from scheduler.strava.sync import Poller
+from scheduler.strava.webhooks import WebhookDeps
 from tests.doubles import strava_data
 from tests.doubles.memory_strava import MemoryStrava
+from tests.doubles.outbox_seed import FakeClock
 
 ATHLETE = 101
 START = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)
@@ -33,20 +35,9 @@ def db_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -124,6 +115,28 @@ def athlete_row(sessions: sessionmaker[Session]) -> models.Athlete:
         return found
 
 
+def pending_details(sessions: sessionmaker[Session]) -> dict[int, Any]:
+    """The activities whose details the poll still has to read (its saved state)."""
+    with sessions() as session:
+        row = session.get(models.AppState, poll_state.state_key(ATHLETE))
+        assert row is not None
+        return dict(PollState.from_json(row.value).pending_details)
+
+
+def event_body(clock: FakeClock, object_id: int, aspect_type: str = "create", **fields: Any) -> bytes:
+    """A webhook event for our athlete's activity, as Strava posts it to subscription 1."""
+    body = {
+        "object_type": "activity",
+        "object_id": object_id,
+        "aspect_type": aspect_type,
+        "owner_id": ATHLETE,
+        "subscription_id": 1,
+        "event_time": int(clock.now.timestamp()),
+        **fields,
+    }
+    return json.dumps(body).encode()
+
+
 def set_expiry(sessions: sessionmaker[Session], expires_at: datetime) -> None:
     with transaction(sessions) as session:
         found = session.get(models.Athlete, ATHLETE)
@@ -165,9 +178,7 @@ def test_pending_detail_survives_a_429_and_is_read_after_the_reset(
     assert first.outcome == "deferred" and first.deferred_until == reset
     assert vague["id"] in stored(sessions)  # the summary was kept
     assert not stored(sessions)[vague["id"]].detailed
-    with sessions() as session:
-        state = session.get(models.AppState, f"strava.poll.{ATHLETE}")
-        assert state is not None and vague["id"] in PollState.from_json(state.value).pending_details
+    assert vague["id"] in pending_details(sessions)
 
     clock.now = reset + timedelta(seconds=5)
     second = poller.poll_athlete(ATHLETE)
@@ -175,9 +186,7 @@ def test_pending_detail_survives_a_429_and_is_read_after_the_reset(
     assert second.outcome == "synced"
     assert stored(sessions)[vague["id"]].detailed
     assert strava.count("get_activity") == 2
-    with sessions() as session:
-        state = session.get(models.AppState, f"strava.poll.{ATHLETE}")
-        assert state is not None and PollState.from_json(state.value).pending_details == {}
+    assert pending_details(sessions) == {}
 
 
 @pytest.mark.usefixtures("athlete")
@@ -305,19 +314,11 @@ def subscribed(sessions: sessionmaker[Session], clock: FakeClock) -> int:
 def test_an_event_for_an_activity_that_never_becomes_readable_is_given_up(
     sessions: sessionmaker[Session], poller: Poller, strava: MemoryStrava, clock: FakeClock
 ) -> None:
-    body = {
-        "object_type": "activity",
-        "object_id": 424242,
-        "aspect_type": "create",
-        "owner_id": ATHLETE,
-        "subscription_id": 1,
-        "event_time": int(clock.now.timestamp()),
-        "updates": {},
-    }
-    assert webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now).outcome == "stored"
+    body = event_body(clock, 424242, updates={})
+    assert webhooks.accept_event(sessions, body, clock.now).outcome == "stored"
 
     for _ in range(30):
-        webhooks.process_events(poller)
+        webhooks.process_events(WebhookDeps.of(poller))
         clock.advance(minutes=1)
 
     # A 404 for an announced activity is final after one retry.
@@ -338,37 +339,21 @@ def test_events_wait_while_the_budget_is_spent(
     )
     strava.read_limits = (1, 1000)
     poller.poll_athlete(ATHLETE)  # spends the 15-minute window
-    body = {
-        "object_type": "activity",
-        "object_id": activity["id"],
-        "aspect_type": "update",
-        "owner_id": ATHLETE,
-        "subscription_id": 1,
-        "event_time": int(clock.now.timestamp()),
-        "updates": {"title": "Tempo 6k"},
-    }
-    webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now)
+    body = event_body(clock, activity["id"], "update", updates={"title": "Tempo 6k"})
+    webhooks.accept_event(sessions, body, clock.now)
     calls = strava.count()
 
-    waiting = webhooks.process_events(poller)
+    waiting = webhooks.process_events(WebhookDeps.of(poller))
     assert waiting.waiting == 1 and waiting.processed == 0
     assert strava.count() == calls
 
     clock.now = datetime(2026, 5, 16, 14, 15, 1, tzinfo=UTC)
-    assert webhooks.process_events(poller).ingested == [activity["id"]]
+    assert webhooks.process_events(WebhookDeps.of(poller)).ingested == [activity["id"]]
 
 
 @pytest.mark.usefixtures("athlete", "subscribed")
 def test_only_one_instance_takes_an_event_attempt(sessions: sessionmaker[Session], clock: FakeClock) -> None:
-    body = {
-        "object_type": "activity",
-        "object_id": 7,
-        "aspect_type": "create",
-        "owner_id": ATHLETE,
-        "subscription_id": 1,
-        "event_time": int(clock.now.timestamp()),
-    }
-    webhooks.accept_event(sessions, json.dumps(body).encode(), clock.now)
+    webhooks.accept_event(sessions, event_body(clock, 7), clock.now)
     with sessions() as session:
         [event] = webhooks.pending_events(session, clock.now, 10)
     # Two instances read the same pending event; the first to count the attempt makes it.

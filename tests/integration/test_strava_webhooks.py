@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from scheduler.cli import app
+from scheduler.cli.app import app
 from scheduler.clock import utc_now
 from scheduler.daemon.app import build_daemon
 from scheduler.http.server import WEBHOOK_PATH, Endpoints, HttpServer
@@ -30,6 +29,8 @@ from scheduler.strava import webhooks
 from scheduler.strava.client import StravaClient
 from scheduler.strava.port import StravaError
 from scheduler.strava.sync import Poller
+from scheduler.strava.webhooks import WebhookDeps
+from tests.doubles.deadlines import GENEROUS, finishes_within
 from tests.doubles.strava_double import StravaDouble
 from tests.integration import test_strava_sync as shared
 from tests.integration.test_strava_sync import ATHLETE, FakeClock, athlete_row, reminders, run, stored
@@ -44,13 +45,17 @@ poller = shared.poller
 connected = shared.connected
 
 VERIFY_TOKEN = "s3cret-verify-token"
+# Strava waits 2 s for an answer; the receiver only stores the event, so on an idle machine it answers in
+# milliseconds. The deadline is generous so that a loaded machine cannot fail the test, and still far below
+# the time processing an event inline (a Strava fetch, a plan) would take under load.
+ANSWER_DEADLINE = 10.0
 
 
 @pytest.fixture
 def receiver(sessions: sessionmaker[Session], clock: FakeClock) -> Iterator[str]:
     """The daemon's HTTP server with our webhook endpoint; yields the callback URL."""
     endpoints = Endpoints(
-        health=lambda: (True, {}),
+        health=lambda _details: (True, {}),
         status=lambda: {},
         webhook=webhooks.WebhookReceiver(sessions, VERIFY_TOKEN, clock),
     )
@@ -75,18 +80,18 @@ def subscribed(
     return subscription_id
 
 
-def post(url: str, body: bytes) -> tuple[int, float, dict[str, Any]]:
+def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST one event; an answer that has not come within the deadline counts as a failed delivery."""
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
-    started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, time.monotonic() - started, json.loads(response.read())
+        with urllib.request.urlopen(request, timeout=ANSWER_DEADLINE) as response:
+            return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, time.monotonic() - started, json.loads(error.read())
-    except OSError as error:  # reset or refused: counted as a failed delivery
-        return 0, time.monotonic() - started, {"error": str(error)}
+        return error.code, json.loads(error.read())
+    except OSError as error:  # reset, refused or timed out: counted as a failed delivery
+        return 0, {"error": str(error)}
 
 
 def event_body(**fields: Any) -> bytes:
@@ -136,14 +141,13 @@ def test_repeated_events_are_stored_once_and_processed_once(
 
     deliveries = strava_double.send_event("activity", activity_id, "create", ATHLETE, repeat=3)
 
-    assert all(d.acknowledged for d in deliveries)
-    assert max(d.seconds for d in deliveries) < 2
+    assert all(d.acknowledged for d in deliveries)  # a 2xx within the double's (Strava's) callback timeout
     assert len(events(sessions)) == 1
-    report = webhooks.process_events(poller)
+    report = webhooks.process_events(WebhookDeps.of(poller))
     assert report.ingested == [activity_id]
     assert stored(sessions)[activity_id].effort == "race"
     assert "ice" in reminders(sessions, activity_id)
-    assert webhooks.process_events(poller).processed == 0
+    assert webhooks.process_events(WebhookDeps.of(poller)).processed == 0
     assert strava_double.count_requests("GET", f"/api/v3/activities/{activity_id}") == 1
 
 
@@ -161,17 +165,17 @@ def test_create_announced_before_the_activity_is_readable_is_retried_later(
     )
     strava_double.send_event("activity", activity["id"], "create", ATHLETE)
 
-    started = time.monotonic()
-    first = webhooks.process_events(poller)
-    assert time.monotonic() - started < 1
+    # Processing never sleeps waiting for the activity: it finishes well before the 2-minute retry.
+    deps = WebhookDeps.of(poller)
+    first = finishes_within(GENEROUS, lambda: webhooks.process_events(deps), "processing the event")
     assert first.retrying == [events(sessions)[0].id]
-    assert webhooks.process_events(poller).processed == 0  # not due again yet: no request
+    assert webhooks.process_events(deps).processed == 0  # not due again yet: no request
     assert strava_double.count_requests("GET", "/api/v3/activities/") == 1
 
     clock.advance(seconds=31)
-    assert webhooks.process_events(poller).processed == 0  # its one retry comes 2 min after arrival
+    assert webhooks.process_events(deps).processed == 0  # its one retry comes 2 min after arrival
     clock.advance(seconds=90)
-    done = webhooks.process_events(poller)
+    done = webhooks.process_events(deps)
 
     assert done.ingested == [activity["id"]]
     assert stored(sessions)[activity["id"]].effort == "speedwork"
@@ -184,18 +188,18 @@ def test_update_replans_and_delete_cancels(
 ) -> None:
     activity_id = run(strava_double, clock.now - timedelta(hours=1), name="Tempo 5K", workout_type=3)
     strava_double.send_event("activity", activity_id, "create", ATHLETE)
-    webhooks.process_events(poller)
+    webhooks.process_events(WebhookDeps.of(poller))
     assert stored(sessions)[activity_id].effort == "speedwork"
 
     strava_double.update_activity(activity_id, workout_type=1)
     strava_double.send_event("activity", activity_id, "update", ATHLETE, {"type": "Run"})
     clock.advance(seconds=5)
-    webhooks.process_events(poller)
+    webhooks.process_events(WebhookDeps.of(poller))
     assert stored(sessions)[activity_id].effort == "race"
 
     strava_double.delete_activity(activity_id)
     strava_double.send_event("activity", activity_id, "delete", ATHLETE)
-    report = webhooks.process_events(poller)
+    report = webhooks.process_events(WebhookDeps.of(poller))
 
     assert report.deleted == [activity_id]
     assert set(reminders(sessions, activity_id).values()) <= {"cancelled", "sent", "skipped"}
@@ -212,7 +216,7 @@ def test_deauthorization_removes_the_athletes_strava_data(
     strava_double.revoke(ATHLETE)
 
     strava_double.send_event("athlete", ATHLETE, "update", ATHLETE, {"authorized": "false"})
-    report = webhooks.process_events(poller)
+    report = webhooks.process_events(WebhookDeps.of(poller))
 
     assert report.suspended == [ATHLETE]  # first suspended, then confirmed by Strava refusing the refresh
     assert report.forgotten == [ATHLETE]
@@ -233,13 +237,13 @@ def test_deauthorization_removes_the_athletes_strava_data(
 def test_intake_rejects_malformed_bodies_and_stays_fast_under_load(
     sessions: sessionmaker[Session], receiver: str, subscribed: int
 ) -> None:
-    status, _, reply = post(receiver, b"{not json")
+    status, reply = post(receiver, b"{not json")
     assert status == 400 and "JSON" in reply["error"]
-    status, _, reply = post(receiver, json.dumps({"object_type": "activity", "object_id": "x"}).encode())
+    status, reply = post(receiver, json.dumps({"object_type": "activity", "object_id": "x"}).encode())
     assert status == 400 and "object_id" in reply["error"]
     assert events(sessions) == []
 
-    results: list[tuple[int, float, dict[str, Any]]] = []
+    results: list[tuple[int, dict[str, Any]]] = []
     lock = threading.Lock()
 
     def sender(first: int) -> None:
@@ -263,10 +267,9 @@ def test_intake_rejects_malformed_bodies_and_stays_fast_under_load(
     for thread in threads:
         thread.join()
 
-    assert {status for status, _, _ in results} == {200}
-    assert max(seconds for _, seconds, _ in results) < 2
+    assert {status for status, _ in results} == {200}  # each answered within ANSWER_DEADLINE
     assert len(events(sessions)) == 40
-    assert {reply["status"] for _, _, reply in results} == {"received"}
+    assert {reply["status"] for _, reply in results} == {"received"}
 
 
 def test_webhook_commands_subscribe_show_and_unsubscribe(
@@ -343,11 +346,11 @@ def test_events_not_for_our_subscription_or_a_connected_athlete_are_refused_at_t
         ),
     ]
     for body in refused:
-        status, _, reply = post(receiver, body)
+        status, reply = post(receiver, body)
         assert (status, reply) == (200, {"status": "received"})  # the same answer as a stored event
     assert events(sessions) == []
 
-    assert webhooks.process_events(poller).processed == 0
+    assert webhooks.process_events(WebhookDeps.of(poller)).processed == 0
     assert strava_double.count_requests(path="/api/v3/activities") == 0
     assert athlete_row(sessions).state == "active"
 
@@ -377,7 +380,7 @@ def test_events_not_for_our_subscription_or_a_connected_athlete_are_refused_at_t
 def test_ids_out_of_range_get_400_with_one_line_and_store_nothing(
     sessions: sessionmaker[Session], receiver: str, subscribed: int, fields: dict[str, Any], named: str
 ) -> None:
-    status, _, reply = post(receiver, event_body(**{"subscription_id": subscribed, **fields}))
+    status, reply = post(receiver, event_body(**{"subscription_id": subscribed, **fields}))
 
     assert status == 400
     assert named in reply["error"] and "\n" not in reply["error"]
@@ -393,12 +396,12 @@ def test_a_404_for_an_announced_activity_is_final_after_one_retry(
 ) -> None:
     strava_double.send_event("activity", 77_777_777, "create", ATHLETE)  # never readable
 
-    assert webhooks.process_events(poller).retrying
+    assert webhooks.process_events(WebhookDeps.of(poller)).retrying
     clock.advance(minutes=2)
-    second = webhooks.process_events(poller)
+    second = webhooks.process_events(WebhookDeps.of(poller))
     for _ in range(5):
         clock.advance(minutes=15)
-        webhooks.process_events(poller)
+        webhooks.process_events(WebhookDeps.of(poller))
 
     assert second.given_up == [events(sessions)[0].id]
     assert strava_double.count_requests("GET", "/api/v3/activities/77777777") == 2
@@ -420,7 +423,7 @@ def test_the_daemon_learns_a_subscription_made_elsewhere_and_forgets_a_deleted_o
     # Made with another copy of the database (or by hand): this daemon has never heard of it.
     subscription_id = StravaClient(app_settings.strava).create_subscription(receiver, VERIFY_TOKEN)
     backstop = webhooks.BackstopPolls(poller, backstop_interval=3600)
-    job = webhooks.WebhookWork(poller)
+    job = webhooks.WebhookWork(WebhookDeps.of(poller))
 
     def live() -> int | None:
         with sessions() as session:

@@ -21,7 +21,8 @@ from scheduler.store import migrate, models
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.web import answers
 from scheduler.web.answers import AnswerRefused, ReminderState, decide
-from tests.integration.test_web_page import ADA, ADA_RACE, BO, NOW, ingest_config, race, seed
+from tests.integration.conftest import race
+from tests.integration.test_web_page import ADA, ADA_RACE, BO, NOW, ingest_config, seed
 
 HOUR = timedelta(hours=1)
 

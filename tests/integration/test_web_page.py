@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.web import signin
 from scheduler.web.routes import Web, WebConfig
+from tests.integration.conftest import race as race  # re-exported: the page tests import it from here
 
 NOW = datetime(2026, 5, 16, 15, 0, tzinfo=UTC)  # 11:00 in Toronto, the race ended at 10:53
 ADA, BO = 7, 8
@@ -36,29 +36,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def race(activity_id: int, athlete_id: int, **changes: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        "id": activity_id,
-        "athlete": {"id": athlete_id},
-        "name": "Harbourfront 10K",
-        "sport_type": "Run",
-        "type": "Run",
-        "workout_type": 1,
-        "distance": 10_000.0,
-        "moving_time": 2_580,
-        "elapsed_time": 2_600,
-        "total_elevation_gain": 12.0,
-        "start_date": "2026-05-16T14:10:00Z",
-        "timezone": "(GMT-05:00) America/Toronto",
-        "average_speed": 3.87,
-        "has_heartrate": True,
-        "average_heartrate": 172.0,
-        "max_heartrate": 186,
-    }
-    raw.update(changes)
-    return raw
 
 
 def ingest_config() -> IngestConfig:

@@ -15,7 +15,7 @@ from scheduler.notify.memory import MemoryNotifier
 from scheduler.strava.sync import Poller
 from tests.doubles.strava_double import StravaDouble
 from tests.integration import test_strava_sync as strava_sync
-from tests.integration.test_strava_sync import ATHLETE, FakeClock, reminders, run
+from tests.integration.test_strava_sync import ATHLETE, FakeClock, athlete_row, reminders, run
 
 strava_double = strava_sync.strava_double
 db_url = strava_sync.db_url
@@ -59,5 +59,6 @@ def test_an_inactive_app_is_probed_every_15_minutes_and_a_run_after_renewal_gets
     probe = poller.poll_athlete(ATHLETE)
 
     assert probe.outcome == "synced"
+    assert athlete_row(sessions).alerted_problem is None  # told again if it happens again
     assert probe.created == [race]
     assert reminders(sessions, race).get("ice") == "planned"  # in time for the ice step

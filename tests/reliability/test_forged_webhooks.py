@@ -21,6 +21,7 @@ from scheduler.store import models
 from scheduler.store.db import insert_for, transaction
 from scheduler.strava import alerts, budget, webhooks
 from scheduler.strava.sync import Poller
+from scheduler.strava.webhooks import WebhookDeps
 from tests.doubles.strava_double import StravaDouble
 from tests.integration import test_strava_sync as sync_shared
 from tests.integration import test_strava_webhooks as webhook_shared
@@ -74,7 +75,7 @@ def test_a_forged_deauthorization_deletes_nothing_sends_nothing_and_is_undone_by
         subscription_id=subscribed,
     )
     assert post(receiver, forged)[0] == 200
-    report = webhooks.process_events(poller)
+    report = webhooks.process_events(WebhookDeps.of(poller))
 
     assert report.suspended == [ATHLETE] and report.forgotten == []
     athlete = athlete_row(sessions)
@@ -91,10 +92,10 @@ def test_a_forged_deauthorization_deletes_nothing_sends_nothing_and_is_undone_by
     assert len(events(sessions)) == 1  # an activity event for a suspended athlete is not even stored
     assert strava_double.reads_count == reads
 
-    assert webhooks.process_events(poller).restored == []  # asked again only after a pause
+    assert webhooks.process_events(WebhookDeps.of(poller)).restored == []  # asked again only after a pause
     strava_double.clear_faults()
     clock.advance(minutes=5)
-    again = webhooks.process_events(poller)
+    again = webhooks.process_events(WebhookDeps.of(poller))
 
     assert again.restored == [ATHLETE]
     assert athlete_row(sessions).state == "active"
@@ -117,13 +118,13 @@ def test_300_forged_creates_cost_a_bounded_share_and_polling_still_plans_a_races
     rng = random.Random(8)
     forged_ids = rng.sample(range(10**10, 10**11), 300)
     for activity_id in forged_ids:  # valid subscription id and a real owner: these pass the door
-        status, _, _ = post(receiver, event_body(object_id=activity_id, subscription_id=subscribed))
+        status, _ = post(receiver, event_body(object_id=activity_id, subscription_id=subscribed))
         assert status == 200
     assert len(events(sessions)) == 300
     window_end = budget.next_quarter(clock.now)
 
     while clock.now + timedelta(seconds=30) < window_end:  # the daemon's webhook job all window long
-        webhooks.process_events(poller)
+        webhooks.process_events(WebhookDeps.of(poller))
         clock.advance(seconds=30)
     forged_reads = sum(strava_double.count_requests("GET", f"/api/v3/activities/{i}") for i in forged_ids)
     race = run(strava_double, clock.now - timedelta(minutes=45), name="Harbourfront 10K", workout_type=1)
@@ -161,7 +162,7 @@ def test_a_poison_event_is_parked_with_its_error_and_never_blocks_the_queue(
     race = run(strava_double, clock.now - timedelta(minutes=50), name="Harbourfront 10K", workout_type=1)
     strava_double.send_event("activity", race, "create", ATHLETE)
 
-    first = webhooks.process_events(poller)
+    first = webhooks.process_events(WebhookDeps.of(poller))
 
     assert first.ingested == [race]  # in the same pass, right after the poison
     assert "ice" in reminders(sessions, race)
@@ -170,10 +171,10 @@ def test_a_poison_event_is_parked_with_its_error_and_never_blocks_the_queue(
     assert poisoned.failures == 1 and poisoned.processed_at is None
     for _ in range(4):
         clock.advance(minutes=6)
-        webhooks.process_events(poller)
+        webhooks.process_events(WebhookDeps.of(poller))
     poisoned = events(sessions)[0]
     assert poisoned.parked and poisoned.processed_at is not None
     assert poisoned.failures == webhooks.MAX_FAILURES
     assert poisoned.last_error and "\n" not in poisoned.last_error
     assert ("Overflow" in poisoned.last_error) or ("out of range" in poisoned.last_error.lower())
-    assert webhooks.process_events(poller).processed == 0  # parked: left alone
+    assert webhooks.process_events(WebhookDeps.of(poller)).processed == 0  # parked: left alone

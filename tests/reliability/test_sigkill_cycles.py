@@ -69,7 +69,9 @@ def test_sigkill_cycles_lose_nothing_and_repeat_only_what_had_left(
         copies = sorted(m.at for m in inbox.messages() if m.title == title(step))
         for early_copy in copies[:-1]:
             # An earlier copy left before some kill, and the row was marked sent only after that kill.
-            assert any(early_copy <= kill < sent_at[step] for kill in kills), (step, copies, kills)
+            marked = sent_at[step]
+            assert marked is not None, step
+            assert any(early_copy <= kill < marked for kill in kills), (step, copies, kills)
     print(f"\n{CYCLES} SIGKILLs, {REMINDERS} reminders: {sum(received.values()) - REMINDERS} duplicate(s)")
 
 

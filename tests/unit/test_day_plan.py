@@ -9,6 +9,7 @@ from scheduler.domain.effort import Classification, Effort
 from scheduler.domain.planning import DayActivity, PlannedStep, plan_days
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import default_protocols_path, load_protocols
+from scheduler.domain.status import ReminderStatus
 
 PROTOCOLS = load_protocols(default_protocols_path())
 SATURDAY = date(2024, 6, 15)
@@ -97,7 +98,7 @@ def test_two_hard_days_in_a_row_give_one_foam_roll_each_morning() -> None:
     plans = plan(late_race, RACE)
     friday, saturday = plans[date(2024, 6, 14)], plans[SATURDAY]
     # Friday's 23:00 finish needs 10 h: its foam roll would come Sunday 08:00, the morning that is Saturday's.
-    assert saturday["foam_roll"].status == "planned"
+    assert saturday["foam_roll"].status == ReminderStatus.PLANNED
     assert saturday["foam_roll"].due_at.isoformat() == "2024-06-16T08:00:00-04:00"
-    assert friday["foam_roll"].status == "skipped"
+    assert friday["foam_roll"].status == ReminderStatus.SKIPPED
     assert "already comes for Harbourfront 10K" in friday["foam_roll"].body

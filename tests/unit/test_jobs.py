@@ -20,6 +20,7 @@ from scheduler.daemon.jobs import (
     TOKENS_JOB,
     WAKEUP_JOB,
     WARM_UP_JOB,
+    WARM_UP_LEAD,
     WEBHOOKS_JOB,
     DaemonJobs,
     JobTimings,
@@ -195,7 +196,8 @@ def test_an_overdue_new_athlete_is_polled_at_once_others_wait_their_turn(
     jobs.sync_athletes()
 
     def next_run(job_id: str) -> datetime:
-        return jobs.scheduler.get_job(job_id).next_run_time
+        run_time: datetime = jobs.scheduler.get_job(job_id).next_run_time
+        return run_time
 
     assert next_run("catch-up-5") <= before + timedelta(seconds=1)
     # Not all in the same second.
@@ -275,9 +277,12 @@ def test_nothing_due_means_no_wakeup(setup: Setup, started: Started) -> None:
 def test_a_reminder_already_due_wakes_dispatch_at_once(setup: Setup, started: Started) -> None:
     setup.dispatcher.due = utc_now() - timedelta(minutes=1)
     jobs = start_paused(setup.jobs(), started)
+    before = utc_now()
     jobs.dispatch()
-    delay = jobs.scheduler.get_job(WAKEUP_JOB).next_run_time - utc_now()
-    assert timedelta(0) < delay <= timedelta(seconds=1)
+    # Armed for "now" (plus the short minimum gap), not in the past and not at the next sweep; bounds taken
+    # around the call, so a slow machine cannot fail it.
+    wakeup: datetime = jobs.scheduler.get_job(WAKEUP_JOB).next_run_time
+    assert before < wakeup <= utc_now() + timedelta(seconds=1)
 
 
 def test_a_failing_dispatch_backs_off_and_reports_unhealthy(setup: Setup, started: Started) -> None:
@@ -390,3 +395,18 @@ def test_a_deferred_poll_runs_again_when_its_deferral_ends_not_at_the_next_inter
     catch_up = jobs.scheduler.get_job("catch-up-9")
     assert catch_up is not None and catch_up.next_run_time == probe_at
     assert catch_up.args == (9,)
+
+
+def test_sending_is_prepared_shortly_before_a_reminder_hours_away_and_earlier_if_one_comes_sooner(
+    setup: Setup, started: Started
+) -> None:
+    jobs = start_paused(setup.jobs(warm_up=True), started)
+    due = utc_now() + timedelta(hours=20)  # tomorrow morning's foam roll: apprise stays out until then
+    setup.dispatcher.due = due
+    jobs.dispatch()
+    warm_up = jobs.scheduler.get_job(WARM_UP_JOB)
+    assert warm_up is not None and warm_up.next_run_time == due - WARM_UP_LEAD
+    setup.dispatcher.due = utc_now() + timedelta(minutes=3)  # a reminder planned meanwhile, due sooner
+    jobs.dispatch()
+    warm_up = jobs.scheduler.get_job(WARM_UP_JOB)
+    assert warm_up is not None and warm_up.next_run_time <= utc_now() + timedelta(seconds=1)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from scheduler.clock import utc_now
 from scheduler.daemon.jobs import WEBHOOKS_JOB, DaemonJobs, JobTimings, Work
+from tests.doubles.deadlines import GENEROUS, wait_until
 
 
 class RecordingDispatcher:
@@ -46,20 +47,19 @@ def no_athletes() -> Sequence[int]:
     return []
 
 
-def test_a_due_reminder_is_dispatched_within_a_second_of_its_due_time() -> None:
+def test_a_due_reminder_is_dispatched_by_its_wakeup_at_its_due_time() -> None:
     due = utc_now() + timedelta(seconds=1.5)
     dispatcher = RecordingDispatcher(due)
     work = Work(dispatcher=dispatcher, connected_athletes=no_athletes, housekeeping=dict)
-    # A sweep far apart: only the wake-up can explain a timely run.
+    # A sweep an hour apart: only the wake-up armed for `due` can explain a run before the deadline.
     jobs = DaemonJobs(work, JobTimings(poll_interval=600, sweep_interval=3600), NullHealth(), utc_now)
     jobs.start()
     try:
-        assert dispatcher.ran_after_due.wait(5)
+        assert dispatcher.ran_after_due.wait(GENEROUS), dispatcher.runs
     finally:
         jobs.stop(2)
     late = [run for run in dispatcher.runs if run >= due]
-    assert late, dispatcher.runs
-    assert late[0] - due < timedelta(seconds=1)
+    assert len(late) == 1, dispatcher.runs  # one timed wake-up, not a loop polling until it is due
 
 
 def test_kick_runs_webhook_processing_now() -> None:
@@ -74,12 +74,11 @@ def test_kick_runs_webhook_processing_now() -> None:
     jobs = DaemonJobs(work, timings, NullHealth(), utc_now)
     jobs.start()
     try:
-        assert processed.wait(3)  # the first run at start
+        assert processed.wait(GENEROUS)  # the first run at start
         processed.clear()
-        started = time.monotonic()
         jobs.kick(WEBHOOKS_JOB)
-        assert processed.wait(3)
-        assert time.monotonic() - started < 1.5
+        # The next scheduled run is an hour away: only the kick can explain a run before the deadline.
+        assert processed.wait(GENEROUS)
     finally:
         jobs.stop(2)
 
@@ -93,7 +92,7 @@ def test_an_event_arriving_during_processing_is_processed_by_one_more_run() -> N
         runs.append(time.monotonic())
         if len(runs) == 2:  # the kicked run: hold it until the test has kicked again
             inside.set()
-            release.wait(3)
+            release.wait(GENEROUS)
 
     work = Work(
         dispatcher=RecordingDispatcher(utc_now() + timedelta(days=1)),
@@ -105,18 +104,11 @@ def test_an_event_arriving_during_processing_is_processed_by_one_more_run() -> N
     jobs = DaemonJobs(work, timings, NullHealth(), utc_now)
     jobs.start()
     try:
-        wait_for(lambda: len(runs) == 1)  # the run at start
+        wait_until(lambda: len(runs) == 1, GENEROUS, "the run at start")
         jobs.kick(WEBHOOKS_JOB)
-        assert inside.wait(3)
+        assert inside.wait(GENEROUS)
         jobs.kick(WEBHOOKS_JOB)  # an event accepted while the second run is busy
         release.set()
-        wait_for(lambda: len(runs) == 3)
+        wait_until(lambda: len(runs) == 3, GENEROUS, "the run for the event accepted meanwhile")
     finally:
         jobs.stop(2)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)

@@ -1,9 +1,9 @@
-"""Training load: Banister TRIMP from average heart rate, with the heart rates load.py documents."""
+"""Training load: TRIMP, hrTSS and pace-based rTSS, with the heart rates and threshold load.py documents."""
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 from scheduler.domain.activity import parse_activity
 from scheduler.domain.effort import classify
 from scheduler.domain.history import EMPTY_BASELINE, Baseline
-from scheduler.domain.load import HeartRateScale, heart_rate_scale, trimp
+from scheduler.domain.load import (
+    HeartRateScale,
+    Workout,
+    daily_loads,
+    grade_adjusted_speed,
+    heart_rate_scale,
+    hr_tss,
+    r_tss,
+    trimp,
+    workout_loads,
+)
 from scheduler.domain.profile import AthleteProfile
 from tests.unit.test_effort_cases import SUNDAY, other, routine, run
 
@@ -101,3 +111,96 @@ def test_load_grows_with_time_and_with_heart_rate(minutes: int, low: float, extr
     )
     assert trimp(minutes * 60, low, scale) <= trimp(minutes * 60, low + extra, scale)
     assert trimp(minutes * 60, low, scale) <= trimp((minutes + 10) * 60, low, scale)
+
+
+# -- hrTSS and rTSS, worked by hand ----------------------------------------------------------------------
+
+
+def test_hr_tss_worked_example() -> None:
+    # 45 min at 150 bpm, max 190, rest 60, threshold 170:
+    # TRIMP = 45 × (90/130) × 0.64 × e^(1.92 × 90/130) = 75.33
+    # an hour at threshold: 60 × (110/130) × 0.64 × e^(1.92 × 110/130) = 164.95
+    # hrTSS = 100 × 75.33 / 164.95 = 45.7
+    scale = HeartRateScale(max_hr=190.0, rest_hr=60.0, source="profile", threshold_hr=170.0)
+    assert hr_tss(45 * 60, 150.0, scale) == pytest.approx(45.7, abs=0.05)
+    # An hour at threshold is 100 by definition.
+    assert hr_tss(3600, 170.0, scale) == pytest.approx(100.0, abs=0.05)
+
+
+def test_hr_tss_without_a_threshold_estimates_it_at_85_percent_of_the_reserve() -> None:
+    # An hour at 60 + 0.85 × 130 = 170.5 bpm is 100; TRIMP otherwise scales by 100 / 166.9 = 0.599.
+    scale = HeartRateScale(max_hr=190.0, rest_hr=60.0, source="profile")
+    assert hr_tss(3600, 170.5, scale) == pytest.approx(100.0, abs=0.05)
+    assert hr_tss(45 * 60, 150.0, scale) == pytest.approx(75.33 * 0.5991, abs=0.05)
+
+
+def test_threshold_hr_in_the_profile_makes_the_stored_load_hr_tss() -> None:
+    activity = parse_activity(run("Easy 45", km=8.0, minutes=45, hr=150.0, peak=162))
+    with_threshold = classify(activity, [], AthleteProfile(max_hr=190, rest_hr=60, threshold_hr=170))
+    assert with_threshold.load == pytest.approx(45.7, abs=0.05)
+    assert classify(activity, [], AthleteProfile(max_hr=190, rest_hr=60)).load == pytest.approx(
+        75.3, abs=0.05
+    )
+
+
+def test_r_tss_worked_example_flat_and_hilly() -> None:
+    # Threshold 4:00/km = 1000/240 = 4.1667 m/s. 10 km in 50 min flat: 3.3333 m/s, IF 0.8,
+    # rTSS = 100 × 50/60 × 0.64 = 53.3. With 100 m of climbing it counts as 11 km: 3.6667 m/s, IF 0.88,
+    # rTSS = 100 × 0.8333 × 0.7744 = 64.5.
+    threshold = 1000 / 240
+    flat = grade_adjusted_speed(10_000, 0.0, 3000)
+    hilly = grade_adjusted_speed(10_000, 100.0, 3000)
+    assert flat is not None and hilly is not None
+    assert flat == pytest.approx(3.3333, abs=1e-4) and hilly == pytest.approx(3.6667, abs=1e-4)
+    assert r_tss(3000, flat, threshold) == pytest.approx(53.3, abs=0.05)
+    assert r_tss(3000, hilly, threshold) == pytest.approx(64.5, abs=0.05)
+    assert r_tss(3600, threshold, threshold) == pytest.approx(100.0)
+
+
+START = datetime(2026, 3, 1, 7, 0, tzinfo=UTC)
+
+
+def workout(
+    i: int,
+    *,
+    days: int,
+    km: float,
+    minutes: float,
+    effort: str = "easy",
+    hr: float | None = None,
+    gain: float = 0.0,
+    is_run: bool = True,
+) -> Workout:
+    when = START + timedelta(days=days)
+    return Workout(i, when.date(), when, is_run, effort, int(minutes * 60), km * 1000, gain, hr, None)
+
+
+def test_threshold_pace_comes_from_the_fastest_race_carried_to_an_hour() -> None:
+    # A 10K race in 40:00 (4.1667 m/s) carried to an hour: × (40/60)^0.0566 = 4.0733 m/s.
+    # An easy 10 km in 60 min then: 2.7778 m/s, IF = 0.6819, rTSS = 100 × 1 × 0.4650 = 46.5.
+    race = workout(1, days=0, km=10, minutes=40, effort="race")
+    slower_race = workout(2, days=3, km=10, minutes=45, effort="race")
+    easy = workout(3, days=7, km=10, minutes=60)
+    loads = {w.id: w for w in workout_loads([easy, slower_race, race], AthleteProfile())}
+    assert loads[3].kind == "rTSS" and loads[3].load == pytest.approx(46.5, abs=0.05)
+    v60 = (1000 / 240) * (40 / 60) ** (1 - 1 / 1.06)
+    assert loads[3].load == pytest.approx(100 * (2.77778 / v60) ** 2, abs=0.05)
+
+
+def test_a_race_older_than_a_year_no_longer_sets_the_threshold() -> None:
+    old_race = workout(1, days=0, km=10, minutes=40, effort="race")
+    easy = workout(2, days=400, km=10, minutes=60)
+    loads = workout_loads([old_race, easy], AthleteProfile())
+    # Only the easy run is left in the window: threshold = its own speed / 0.8, IF 0.8, rTSS = 64.
+    assert loads[1].load == pytest.approx(64.0, abs=0.05)
+
+
+def test_every_run_gets_a_load_heart_rate_or_not_and_a_ride_without_it_gets_none() -> None:
+    with_hr = workout(1, days=0, km=8, minutes=45, hr=150.0)
+    without = workout(2, days=1, km=8, minutes=45)
+    ride = workout(3, days=1, km=30, minutes=60, is_run=False)
+    loads = workout_loads([with_hr, without, ride], AthleteProfile(max_hr=190, rest_hr=60, threshold_hr=170))
+    # No hard effort yet: threshold = the year's mean run speed / 0.8, so both runs at one speed give IF 0.8
+    # and the run without heart rate 100 × 0.75 h × 0.64 = 48.
+    assert [(x.kind, x.load) for x in loads] == [("hrTSS", 45.7), ("rTSS", 48.0), (None, 0.0)]
+    assert daily_loads(loads) == {date(2026, 3, 1): 45.7, date(2026, 3, 2): 48.0}

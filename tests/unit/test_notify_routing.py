@@ -6,7 +6,8 @@ import pytest
 
 from scheduler.notify.apprise_notifier import route
 
-PUSH, EMAIL, PLAIN, ALWAYS = {"urgent"}, {"routine"}, set(), {"always"}
+PUSH, EMAIL, ALWAYS = {"urgent"}, {"routine"}, {"always"}
+PLAIN: set[str] = set()
 FALLBACK_UNTAGGED = "no destination is tagged {}; sending to the untagged destinations"
 FALLBACK_ALL = "no destination is tagged {} and none is untagged; sending to every destination"
 

@@ -12,6 +12,7 @@ from scheduler.domain.effort import Classification, Effort
 from scheduler.domain.planning import PlannedStep, plan_activity
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols, default_protocols_path, load_protocols, parse_protocols
+from scheduler.domain.status import ReminderStatus
 
 DEFAULTS = load_protocols(default_protocols_path())
 QUIET_NEVER = AthleteProfile(quiet_start=time(0, 0), quiet_end=time(0, 0))  # start == end: no quiet hours
@@ -90,7 +91,7 @@ def test_toronto_10k_race_gets_ice_now_massage_tonight_and_foam_roll_tomorrow() 
     assert steps["leg_massager"].tags == ("routine",)
     assert steps["foam_roll"].due_at.isoformat() == "2024-06-16T08:00:00-04:00"
     assert "refuel" not in steps  # a 10K does not call for a refuelling nudge
-    assert all(step.status == "planned" for step in steps.values())
+    assert all(step.status == ReminderStatus.PLANNED for step in steps.values())
 
 
 def test_steps_come_soonest_first() -> None:
@@ -147,7 +148,7 @@ def test_long_run_of_two_hours_refuels_without_ice() -> None:
         (Effort.EASY, {"foot_massager"}),
         (Effort.OTHER, set()),
         # The knee massager comes only with a reported knee ache (a check-in).
-        (Effort.SPEEDWORK, {"ice", "leg_massager", "foam_roll", "massage_gun"}),
+        (Effort.SPEEDWORK, {"ice", "leg_massager", "legs_check", "foam_roll", "massage_gun"}),
     ],
 )
 def test_steps_per_effort_class(effort: Effort, expected: set[str]) -> None:
@@ -162,7 +163,7 @@ def test_evening_race_ices_at_once_and_skips_tonight_instead_of_sending_it_next_
     assert steps["ice"].due_at.isoformat() == "2024-06-18T21:30:00-04:00"
     # end + 1 h is 22:30, inside quiet hours (22:00–07:00): "tonight" cannot come true, so it is not sent.
     for key in ("leg_massager", "foot_massager"):
-        assert steps[key].status == "skipped"
+        assert steps[key].status == ReminderStatus.SKIPPED
         assert steps[key].body.startswith(f"skipped: {key.replace('_', ' ')} tonight ")
         assert steps[key].body.endswith("cannot come true: the evening of Tue 18 Jun was over")
     # 08:00 is 10.5 h after the end: the foam roll comes that morning, and only in the morning.
@@ -181,7 +182,7 @@ def test_a_now_step_noticed_late_is_due_when_noticed_and_says_what_is_left() -> 
     noticed = TORONTO_10K_END + timedelta(hours=2, minutes=30)
     steps = plan(run(TORONTO_10K_END), noticed, noticed=noticed)
 
-    assert steps["ice"].status == "planned"
+    assert steps["ice"].status == ReminderStatus.PLANNED
     assert steps["ice"].due_at.isoformat() == "2024-06-15T13:00:00-04:00"
     assert steps["ice"].expires_at.isoformat() == "2024-06-15T13:30:00-04:00"
     assert "Noticed 2 h 30 min after the end: about 30 min left to be useful." in steps["ice"].body
@@ -207,22 +208,22 @@ def test_tonight_less_than_an_hour_after_the_end_moves_to_end_plus_one_hour() ->
 def test_activity_noticed_five_hours_late_skips_ice_but_keeps_the_evening() -> None:
     steps = plan(run(TORONTO_10K_END), TORONTO_10K_END + timedelta(hours=5))
 
-    assert steps["ice"].status == "skipped"
+    assert steps["ice"].status == ReminderStatus.SKIPPED
     assert steps["ice"].body == "skipped: ice is useful within 3 h of the end; noticed 5 h later"
     assert steps["ice"].due_at.isoformat() == "2024-06-15T10:30:00-04:00"
-    assert steps["leg_massager"].status == "planned"
+    assert steps["leg_massager"].status == ReminderStatus.PLANNED
 
 
 def test_activity_noticed_next_morning_skips_the_evening_and_keeps_the_morning_due_time() -> None:
     now = datetime(2024, 6, 16, 13, 15, tzinfo=UTC)  # 09:15 EDT the next day
     steps = plan(run(TORONTO_10K_END), now)
 
-    assert steps["leg_massager"].status == "skipped"
+    assert steps["leg_massager"].status == ReminderStatus.SKIPPED
     assert steps["leg_massager"].body == (
         "skipped: leg massager was due Sat 15 Jun 20:00 and useful until Sat 22:00; noticed Sun 16 Jun 09:15"
     )
     # Still useful: planned at its own time, which the dispatcher treats as overdue and sends at once.
-    assert steps["foam_roll"].status == "planned"
+    assert steps["foam_roll"].status == ReminderStatus.PLANNED
     assert steps["foam_roll"].due_at.isoformat() == "2024-06-16T08:00:00-04:00"
 
 

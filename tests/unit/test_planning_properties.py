@@ -27,6 +27,7 @@ from scheduler.domain.protocols import (
     default_protocols_path,
     parse_protocols,
 )
+from scheduler.domain.status import ReminderStatus
 from scheduler.domain.timing import MIN_LEAD, NEXT_DAY_REST
 
 ZONES = sorted(available_timezones())
@@ -192,7 +193,7 @@ def test_every_planned_step_respects_time_rules(scenario: dict[str, Any]) -> Non
         )
         assert profile.owns(rule.equipment)
         due, expires = planned.due_at.astimezone(UTC), planned.expires_at.astimezone(UTC)
-        if planned.status == "skipped":
+        if planned.status == ReminderStatus.SKIPPED:
             assert now >= expires or "cannot come true" in planned.body or "already comes" in planned.body
             if "cannot come true" in planned.body and rule.when.kind == "tonight":
                 assert rule.when.at is not None

@@ -19,6 +19,7 @@ from scheduler.domain.effort import Classification, Effort
 from scheduler.domain.planning import plan_activity
 from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import default_protocols_path, load_protocols
+from scheduler.domain.status import ReminderStatus
 
 PROTOCOLS = load_protocols(default_protocols_path())
 ZONES = sorted(available_timezones())
@@ -75,7 +76,7 @@ def test_the_words_of_every_planned_step_match_its_local_delivery_time(scenario:
         "UTC",
     )
     for step in steps:
-        if step.status != "planned":
+        if step.status != ReminderStatus.PLANNED:
             continue
         due, expires = step.due_at.astimezone(UTC), step.expires_at.astimezone(UTC)
         # The dispatcher may send any time in [due, expires): the words must hold at both ends.

@@ -43,12 +43,12 @@ def plan(
     )
 
 
-def stored(steps: list[PlannedStep], **statuses: ReminderStatus) -> list[ExistingReminder]:
+def stored(steps: list[PlannedStep], **statuses: str) -> list[ExistingReminder]:
     """The rows a store holds for `steps` (UTC, as databases return them), statuses overridden by key."""
     return [
         ExistingReminder(
             step=step.step,
-            status=statuses.get(step.step, step.status),
+            status=ReminderStatus(statuses.get(step.step, step.status)),
             due_at=step.due_at.astimezone(UTC),
             expires_at=step.expires_at.astimezone(UTC),
             title=step.title,
@@ -72,7 +72,7 @@ def test_first_plan_inserts_everything_including_skipped_steps() -> None:
     actions = reconcile([], late)
 
     assert keys(actions.insert) == {step.step for step in late}
-    assert next(step for step in actions.insert if step.step == "ice").status == "skipped"
+    assert next(step for step in actions.insert if step.step == "ice").status == ReminderStatus.SKIPPED
     assert not actions.update and not actions.cancel
 
 
@@ -80,7 +80,7 @@ def test_reclassified_race_to_easy_cancels_unsent_steps_and_keeps_sent_ones() ->
     existing = stored(plan(), ice="sent", leg_massager="sending", massage_gun="failed")
     actions = reconcile(existing, plan(EASY))
 
-    assert set(actions.cancel) == {"foam_roll"}
+    assert set(actions.cancel) == {"foam_roll", "legs_check"}
     # foot_massager exists for both classes: its text changes, so it is updated in place.
     assert keys(actions.update) == {"foot_massager"}
     assert "Optional" in actions.update[0].title
@@ -90,7 +90,7 @@ def test_reclassified_race_to_easy_cancels_unsent_steps_and_keeps_sent_ones() ->
 def test_reclassified_easy_to_race_inserts_the_new_steps() -> None:
     actions = reconcile(stored(plan(EASY)), plan(RACE))
 
-    assert keys(actions.insert) == {"ice", "leg_massager", "foam_roll", "massage_gun"}
+    assert keys(actions.insert) == {"ice", "leg_massager", "legs_check", "foam_roll", "massage_gun"}
     assert keys(actions.update) == {"foot_massager"}
 
 
@@ -98,7 +98,7 @@ def test_sent_and_in_flight_steps_are_never_touched_even_when_their_text_changes
     existing = stored(plan(), ice="sent", leg_massager="sending", foam_roll="expired", knee_massager="failed")
     actions = reconcile(existing, plan(name="Harbourfront 10K (PB!)"))
 
-    assert keys(actions.update) == {"foot_massager", "massage_gun"}
+    assert keys(actions.update) == {"foot_massager", "legs_check", "massage_gun"}
     assert not actions.insert and not actions.cancel
 
 
@@ -114,7 +114,7 @@ def test_a_cancelled_step_that_applies_again_is_planned_again() -> None:
     actions = reconcile(existing, plan())
 
     assert keys(actions.update) == {"foam_roll"}
-    assert actions.update[0].status == "planned"
+    assert actions.update[0].status == ReminderStatus.PLANNED
 
 
 def test_a_planned_step_whose_window_has_closed_is_left_to_expire() -> None:
@@ -130,7 +130,7 @@ def test_a_skipped_step_keeps_its_first_explanation() -> None:
 
 
 def test_a_skipped_step_made_sendable_again_is_updated_to_planned() -> None:
-    skipped = [replace(step, status="skipped", body="skipped: old reason") for step in plan()]
+    skipped = [replace(step, status=ReminderStatus.SKIPPED, body="skipped: old reason") for step in plan()]
     actions = reconcile(stored(skipped), plan())
 
     assert keys(actions.update) == {step.step for step in plan()}
