@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scheduler.domain.protocols import load_protocols
 from scheduler.ingest import IngestConfig
-from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import Settings, StravaSettings
 from scheduler.store import migrate
 from scheduler.store.db import make_engine, make_sessionmaker
@@ -112,7 +111,6 @@ def simulate(days: int, plan: list[Planned]) -> Result:
             sessions,
             settings,
             factory,
-            MemoryNotifier(),
             IngestConfig(load_protocols(settings.protocols_file), "UTC"),
             clock,
         )

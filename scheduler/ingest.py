@@ -32,7 +32,7 @@ from scheduler.domain.protocols import Protocols
 from scheduler.domain.replan import ExistingReminder, reconcile
 from scheduler.domain.status import UNSENT, AthleteState, ReminderStatus
 from scheduler.files.recording import is_file_activity
-from scheduler.files.twins import adopt_file_twin
+from scheduler.files.twins import adopt_file_twin, note_file_activity
 from scheduler.profile_options import parse_hhmm
 from scheduler.store import models
 from scheduler.store.db import insert_for
@@ -160,7 +160,9 @@ def _store(
     columns = _columns(activity)
     detailed = bool(activity.laps) or "laps" in raw
     row = existing.get(activity.id) if existing is not None else session.get(models.Activity, activity.id)
-    if row is None and not is_file_activity(activity.id):
+    if is_file_activity(activity.id):
+        note_file_activity(session, athlete.id)
+    elif row is None:
         row = adopt_file_twin(session, athlete.id, activity, raw)  # the run was imported from a file first
     if row is None:
         row = models.Activity(

@@ -5,6 +5,8 @@ Run by the daemon as its own periodic job (`plan_evenings`). Each run looks at e
 reminders: once their evening window has begun (19:00 local) and while it lasts, the day's rows are added if
 missing; the unique outbox key keeps one row when two instances plan at the same moment. The rows are due at
 the window's start, so a daemon that was down at 19:00 still sends them when it comes back within the window.
+The daemon passes its `FormCache` (scheduler.training): each athlete's form is continued from the day before
+rather than recomputed from the whole history while no activity or heart rate changed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from scheduler.domain.status import AthleteState, ReminderStatus
 from scheduler.ingest import profile_of
 from scheduler.store import models
 from scheduler.store.db import insert_for, transaction
-from scheduler.training import AthleteForm, athlete_form, athlete_zone
+from scheduler.training import AthleteForm, FormCache, athlete_form, athlete_zone
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,11 @@ _PLANNED_STATES = (AthleteState.ACTIVE, AthleteState.FILES_ONLY)
 COMING = timedelta(days=7)
 
 
-def plan_evenings(sessions: sessionmaker[Session], now: datetime, default_zone: str) -> dict[int, list[str]]:
-    """Add the evening rows due now for every athlete; returns the steps added per athlete."""
+def plan_evenings(
+    sessions: sessionmaker[Session], now: datetime, default_zone: str, cache: FormCache | None = None
+) -> dict[int, list[str]]:
+    """Add the evening rows due now for every athlete; returns the steps added per athlete. With `cache`, the
+    form pictures are kept between runs and continued (incremental); without it each is computed afresh."""
     with sessions() as session:
         athlete_ids = list(
             session.scalars(select(models.Athlete.id).where(models.Athlete.state.in_(_PLANNED_STATES)))
@@ -42,8 +47,10 @@ def plan_evenings(sessions: sessionmaker[Session], now: datetime, default_zone: 
                 athlete = session.get(models.Athlete, athlete_id)
                 if athlete is None or athlete.state not in _PLANNED_STATES:
                     continue
-                steps = plan_athlete_evening(session, athlete, now, default_zone)
+                steps = plan_athlete_evening(session, athlete, now, default_zone, cache)
         except Exception:
+            if cache is not None:
+                cache.forget(athlete_id)  # what it kept may come from the failed attempt
             # One athlete's bad data must not keep the others' summaries from going out.
             log.exception("evening messages for athlete %s", athlete_id)
             continue
@@ -54,7 +61,11 @@ def plan_evenings(sessions: sessionmaker[Session], now: datetime, default_zone: 
 
 
 def plan_athlete_evening(
-    session: Session, athlete: models.Athlete, now: datetime, default_zone: str
+    session: Session,
+    athlete: models.Athlete,
+    now: datetime,
+    default_zone: str,
+    cache: FormCache | None = None,
 ) -> list[str]:
     zone = athlete_zone(session, athlete, default_zone)
     today = now.astimezone(zone).date()
@@ -73,7 +84,10 @@ def plan_athlete_evening(
     wants_summary = evening.is_summary_day(today) and evening.WEEKLY_STEP not in existing
     if evening.FORM_STEP in existing and not wants_summary:
         return []
-    picture = athlete_form(session, athlete, default_zone, now)
+    if cache is not None:
+        picture = cache.athlete_form(session, athlete, default_zone, now)
+    else:
+        picture = athlete_form(session, athlete, default_zone, now)
     added: list[str] = []
     note = note_for(picture.days)
     if (

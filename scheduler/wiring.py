@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.clock import Clock, utc_now
 from scheduler.domain.protocols import Protocols, load_protocols
 from scheduler.ingest import IngestConfig
-from scheduler.notify.port import Message, Notifier, SendResult
+from scheduler.notify.port import Message, SendResult
 from scheduler.settings import Settings
 
 if TYPE_CHECKING:
@@ -80,7 +80,6 @@ def lazy_notifier(settings: Settings) -> LazyAppriseNotifier:
 def poller(
     settings: Settings,
     sessions: sessionmaker[Session],
-    notify: Notifier,
     config: IngestConfig,
     clock: Clock = utc_now,
     *,
@@ -90,4 +89,4 @@ def poller(
     """The Strava poller over the real adapter; `interactive` commands may use the rate reserve."""
     from scheduler.strava.sync import make_poller
 
-    return make_poller(settings, sessions, notify, config, clock, interval=interval, interactive=interactive)
+    return make_poller(settings, sessions, config, clock, interval=interval, interactive=interactive)

@@ -54,6 +54,28 @@ def _rows(session: Session, statuses: Sequence[str], newest_first: bool, limit: 
     return list(session.execute(query.limit(limit)).all())
 
 
+class _Zones:
+    """Each row's zone: its activity's; a row about a day rather than an activity (a nudge before a run, a
+    rest day, a summary, an alert) has none and shows in the athlete's zone, found as the page finds it
+    (scheduler.lookahead.athlete_zone), once per athlete."""
+
+    def __init__(self, session: Session, default_zone: str) -> None:
+        self._session = session
+        self._default = default_zone
+        self._athletes: dict[int, tzinfo] = {}
+
+    def of(self, reminder: models.Reminder, activity_zone: str | None) -> tzinfo:
+        if reminder.activity_id is not None:
+            return _zone(activity_zone)
+        if reminder.athlete_id not in self._athletes:
+            from scheduler.lookahead import athlete_zone
+
+            athlete = self._session.get(models.Athlete, reminder.athlete_id)
+            found = athlete_zone(self._session, athlete, self._default) if athlete else _zone(self._default)
+            self._athletes[reminder.athlete_id] = found
+        return self._athletes[reminder.athlete_id]
+
+
 def _base(reminder: models.Reminder, zone: tzinfo) -> dict[str, Any]:
     return {
         "id": reminder.id,
@@ -72,12 +94,14 @@ def _base(reminder: models.Reminder, zone: tzinfo) -> dict[str, Any]:
 @app.command("upcoming")
 def upcoming_command(json_out: JsonOption = False) -> None:
     """Pending reminders, soonest first: planned, being sent, or waiting to retry after a failure."""
-    store = open_store(settings())
+    config = settings()
+    store = open_store(config)
     rows: list[dict[str, Any]] = []
     table: list[list[str]] = []
     with store.sessions() as session:
+        zones = _Zones(session, config.timezone)
         for reminder, timezone in _rows(session, PENDING, newest_first=False, limit=None):
-            zone = _zone(timezone)
+            zone = zones.of(reminder, timezone)
             row = {
                 **_base(reminder, zone),
                 "attempts": reminder.attempts,
@@ -114,14 +138,16 @@ def history_command(
 ) -> None:
     """Past reminders, newest first (sent, partial, failed, expired, cancelled, skipped), with where they
     went: each destination, whether it got the reminder, and its error if not."""
-    store = open_store(settings())
+    config = settings()
+    store = open_store(config)
     rows: list[dict[str, Any]] = []
     table: list[list[str]] = []
     with store.sessions() as session:
+        zones = _Zones(session, config.timezone)
         found = _rows(session, PAST, newest_first=True, limit=limit)
         destinations = destinations_of(session, [reminder.id for reminder, _ in found])
         for reminder, timezone in found:
-            zone = _zone(timezone)
+            zone = zones.of(reminder, timezone)
             row = {
                 **_base(reminder, zone),
                 "sent_at": _local(reminder.sent_at, zone),

@@ -244,7 +244,7 @@ def athletes_set(
     changed, skipped).
     """
     from scheduler import lookahead, wiring
-    from scheduler.ingest import replan_profile
+    from scheduler.web.profile import save_profile
 
     habit_change = lookahead.parse_habit_change(runs, cold_months, rest_days)
     change = athlete_store.ProfileChange(
@@ -264,17 +264,9 @@ def athletes_set(
     store = open_store(config)
     now = utc_now()
     with transaction(store.sessions) as session:
-        athlete = athlete_store.set_profile(session, athlete_id, change, now)
-        lookahead.apply_habit_change(athlete, habit_change, now)
-        session.flush()
-        heart_rates = (change.max_hr, change.rest_hr, change.threshold_hr)
-        changes = replan_profile(
-            session, athlete, ingest_config, now, reclassify=any(hr is not None for hr in heart_rates)
-        )
-        # Heart rates change nothing ahead; the daemon's look-ahead job would catch the rest within minutes,
-        # but the runner sees the effect of their own change at once.
-        if not habit_change.empty or change.equipment is not None or change.quiet_hours is not None:
-            changes += lookahead.plan_athlete(session, athlete, ingest_config.protocols, now, config.timezone)
+        changes = save_profile(session, athlete_id, change, ingest_config, now, habit_change)
+        athlete = session.get(models.Athlete, athlete_id)
+        assert athlete is not None  # save_profile found it
         profile = {
             "id": athlete.id,
             "max_hr": athlete.max_hr,
@@ -336,9 +328,7 @@ def athletes_notify(
 def build_poller(config: Settings, sessions: sessionmaker[Session], *, interactive: bool) -> Poller:
     from scheduler import wiring
 
-    return wiring.poller(
-        config, sessions, wiring.notifier(config), wiring.ingest_config(config), interactive=interactive
-    )
+    return wiring.poller(config, sessions, wiring.ingest_config(config), interactive=interactive)
 
 
 def _names(sessions: sessionmaker[Session], ids: Sequence[int]) -> dict[int, str]:

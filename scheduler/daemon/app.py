@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler import lookahead, weekly, wiring
+from scheduler import lookahead, training, weekly, wiring
 from scheduler.clock import Clock, utc_now
 from scheduler.daemon import housekeeping
 from scheduler.daemon.health import HealthTracker
@@ -115,7 +115,7 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         sweep_interval=settings.dispatch.sweep_interval,
     )
     poller = (
-        wiring.poller(settings, sessions, notifier, ingest_config, clock, interval=timings.poll_interval)
+        wiring.poller(settings, sessions, ingest_config, clock, interval=timings.poll_interval)
         if strava_ready
         else None
     )
@@ -127,6 +127,7 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         clock=clock,
         dispatch_stale_after=max(MIN_DISPATCH_STALE, timedelta(seconds=5 * settings.dispatch.sweep_interval)),
     )
+    form_cache = training.FormCache()
     work = Work(
         dispatcher=dispatcher,
         connected_athletes=lambda: connected_athletes(sessions, redactor),
@@ -139,7 +140,8 @@ def build_daemon(settings: Settings, redactor: Redactor, clock: Clock = utc_now)
         refresh_tokens=poller.refresh_tokens if poller is not None else None,
         process_webhooks=_webhook_processor(poller) if poller is not None and webhooks_on else None,
         warm_up=notifier.warm_up,
-        plan_evenings=lambda: weekly.plan_evenings(sessions, clock(), settings.timezone),
+        # One cache for the daemon's life: the evening job continues each athlete's form day by day.
+        plan_evenings=lambda: weekly.plan_evenings(sessions, clock(), settings.timezone, form_cache),
         plan_ahead=lambda: lookahead.plan_all(sessions, protocols, clock(), settings.timezone),
     )
     jobs = DaemonJobs(work, timings, health, clock)

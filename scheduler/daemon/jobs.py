@@ -353,6 +353,7 @@ class DaemonJobs:
                 result = poller.poll_athlete(athlete_id)
             except Exception as exc:
                 self._log_failure(f"polling athlete {athlete_id}", exc)
+                self.arm_wakeup()  # a poll that raised may still have queued the athlete's alert
                 return
             self.outage.succeeded()
             log.debug("polled athlete %s: %s", athlete_id, result)
@@ -361,7 +362,7 @@ class DaemonJobs:
                 self.health.polled(self.clock())
             except Exception as exc:
                 self._log_failure("recording the poll time", exc)
-        # New activities may have planned reminders due at once ("ice now").
+        # New activities may have planned reminders due at once ("ice now"), or the poll queued an alert.
         self.arm_wakeup()
 
     def _poll_again_when_deferral_ends(self, athlete_id: int, result: object) -> None:
@@ -385,8 +386,8 @@ class DaemonJobs:
     # -- the rest ----------------------------------------------------------------------------------------
 
     def _refresh_tokens(self) -> None:
-        if self.work.refresh_tokens is not None:
-            self._run_guarded(TOKENS_JOB, self.work.refresh_tokens)
+        if self.work.refresh_tokens is not None and self._run_guarded(TOKENS_JOB, self.work.refresh_tokens):
+            self.arm_wakeup()  # a revoked token queued an alert due now: it goes at once, not at the sweep
 
     def _process_webhooks(self) -> None:
         process = self.work.process_webhooks

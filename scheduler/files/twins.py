@@ -23,6 +23,7 @@ from scheduler.store import models
 log = logging.getLogger(__name__)
 
 SAME_START = timedelta(seconds=60)
+_FILE_ACTIVITIES = "athlete has file activities"
 # "About the same distance": within 5 %, or 100 m for short ones (GPS and footpods disagree that much).
 SAME_DISTANCE_SHARE, SAME_DISTANCE_METRES = 0.05, 100.0
 
@@ -64,6 +65,25 @@ def same_distance(distance: float, other: float) -> bool:
     return abs(other - distance) <= max(SAME_DISTANCE_METRES, SAME_DISTANCE_SHARE * distance)
 
 
+def _has_file_activities(session: Session, athlete_id: int) -> bool:
+    """Whether the athlete has any activity from a file: most have none, and a Strava backfill of years then
+    costs one read instead of one per activity. The answer lives as long as the session;
+    `note_file_activity` keeps it true when a file's activity is stored through the same session."""
+    key = (_FILE_ACTIVITIES, athlete_id)
+    if key not in session.info:
+        found = session.scalar(
+            select(models.Activity.id)
+            .where(models.Activity.athlete_id == athlete_id, models.Activity.id >= FILE_ID_BASE)
+            .limit(1)
+        )
+        session.info[key] = found is not None
+    return bool(session.info[key])
+
+
+def note_file_activity(session: Session, athlete_id: int) -> None:
+    session.info[(_FILE_ACTIVITIES, athlete_id)] = True
+
+
 def adopt_file_twin(
     session: Session, athlete_id: int, activity: Activity, raw: dict[str, Any]
 ) -> models.Activity | None:
@@ -73,6 +93,8 @@ def adopt_file_twin(
     The row keeps the file's laps unless Strava's record has its own, and its class fields stay the file's:
     the caller's usual update then sees what Strava changed (a new name, a race tag) and re-plans only then.
     """
+    if not _has_file_activities(session, athlete_id):
+        return None
     file_id = twin_of(
         session, athlete_id, activity.start_date, activity.distance, activity.id, files_only=True
     )

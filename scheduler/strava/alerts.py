@@ -1,25 +1,32 @@
 """Telling an athlete once about a problem only they (or the app owner) can fix.
 
-The mark (`Athlete.alerted_problem`) is committed before the message goes out, under the athlete's row lock,
-so two instances never both send it; a failed send clears the mark so the next poll tries again.
+An alert is an outbox row like every other message: the dispatcher sends it with its retries and backoff,
+logs each attempt in the delivery log, and `recovery history` and the page show it. The mark
+(`Athlete.alerted_problem`) and the row are written in one transaction under the athlete's row lock, so two
+instances never both queue it; the mark stays until the problem is over (`clear`), and a new occurrence
+queues a new row.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.domain.status import AthleteState
-from scheduler.notify.port import Message, Notifier
+from scheduler.domain.status import AthleteState, ReminderStatus
+from scheduler.lookahead import athlete_zone
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
-from scheduler.store.db import transaction
+from scheduler.store.db import insert_for, transaction
 
 log = logging.getLogger(__name__)
+
+STEP_PREFIX = "alert:"
+# Past this an alert says something stale (the next occurrence queues a fresh one): it expires unsent.
+ALERT_LIFETIME = timedelta(days=1)
 
 
 class AlertKey(StrEnum):
@@ -37,21 +44,20 @@ FAILING_AFTER = 3
 @dataclass(frozen=True, slots=True)
 class Problem:
     key: AlertKey
-    message: Message
+    title: str
+    body: str
+    tags: tuple[str, ...] = ("urgent",)  # the dispatcher sends urgent tags at high priority
 
 
 def needs_reauth(name: str, athlete_id: int, reason: str) -> Problem:
     who = f"{name} ({athlete_id})" if name else str(athlete_id)
     return Problem(
         AlertKey.ACCESS_LOST,
-        Message(
-            title=f"Strava access lost for {who}",
-            body=(
-                f"Strava no longer accepts this app's access for athlete {who} ({reason}). "
-                "No recovery reminders will be planned for new activities until you connect again: "
-                "run `recovery auth` on the machine running the recovery scheduler."
-            ),
-            tags=("urgent",),
+        title=f"Strava access lost for {who}",
+        body=(
+            f"Strava no longer accepts this app's access for athlete {who} ({reason}). "
+            "No recovery reminders will be planned for new activities until you connect again: "
+            "run `recovery auth` on the machine running the recovery scheduler."
         ),
     )
 
@@ -59,16 +65,13 @@ def needs_reauth(name: str, athlete_id: int, reason: str) -> Problem:
 def app_inactive(probe_minutes: float) -> Problem:
     return Problem(
         AlertKey.APP_INACTIVE,
-        Message(
-            title="Strava refuses this app: Application Inactive",
-            body=(
-                'Strava answers every request with 403 "Application Inactive": the Strava account '
-                "that owns the API application needs an active Strava subscription. Log in with that "
-                "account, subscribe, then reactivate the application at https://www.strava.com/settings/api. "
-                f"The scheduler checks again every {probe_minutes:g} minutes with one request and resumes "
-                "by itself as soon as Strava answers; you will not be told again."
-            ),
-            tags=("urgent",),
+        title="Strava refuses this app: Application Inactive",
+        body=(
+            'Strava answers every request with 403 "Application Inactive": the Strava account '
+            "that owns the API application needs an active Strava subscription. Log in with that "
+            "account, subscribe, then reactivate the application at https://www.strava.com/settings/api. "
+            f"The scheduler checks again every {probe_minutes:g} minutes with one request and resumes "
+            "by itself as soon as Strava answers; you will not be told again."
         ),
     )
 
@@ -79,47 +82,66 @@ def polls_failing(
     who = f"{name} ({athlete_id})" if name else str(athlete_id)
     return Problem(
         AlertKey.POLLS_FAILING,
-        Message(
-            title=f"Recovery reminders stopped for {who}: reading Strava fails",
-            body=(
-                f"The last {failed_polls} polls of Strava for athlete {who} failed, the first at "
-                f"{since:%Y-%m-%d %H:%M} UTC: {error}. Until a poll works again, new activities get no "
-                f"recovery reminders. {advice} You will be told again only if it works and then fails again."
-            ),
-            tags=("urgent",),
+        title=f"Recovery reminders stopped for {who}: reading Strava fails",
+        body=(
+            f"The last {failed_polls} polls of Strava for athlete {who} failed, the first at "
+            f"{since:%Y-%m-%d %H:%M} UTC: {error}. Until a poll works again, new activities get no "
+            f"recovery reminders. {advice} You will be told again only if it works and then fails again."
         ),
     )
 
 
 def alert_once(
-    sessions: sessionmaker[Session], notifier: Notifier, athlete_id: int, problem: Problem, now: datetime
+    sessions: sessionmaker[Session], athlete_id: int, problem: Problem, now: datetime, default_zone: str
 ) -> bool:
-    """Send `problem` to the athlete's channel unless they were already told; True when it was sent now."""
+    """Queue `problem` for the athlete unless they were already told; True when it was queued now.
+
+    The row is due at once and dated today in the athlete's zone; its step carries the time, so a new
+    occurrence on the same day (a second failure streak) is a row of its own."""
     with transaction(sessions) as session:
         athlete = athlete_store.get_for_update(session, athlete_id)
         if athlete is None or athlete.alerted_problem == problem.key:
             return False
         if athlete.state == AthleteState.SUSPENDED:  # they may have revoked the app: send them nothing
             return False
+        local = now.astimezone(athlete_zone(session, athlete, default_zone))
+        step = alert_step(problem.key, local)
+        statement = (
+            insert_for(session, models.Reminder)
+            .values(
+                activity_id=None,
+                athlete_id=athlete_id,
+                local_day=local.date(),
+                step=step,
+                due_at=now,
+                expires_at=now + ALERT_LIFETIME,
+                available_at=now,
+                status=ReminderStatus.PLANNED,
+                attempts=0,
+                title=problem.title,
+                body=problem.body,
+                tags=list(problem.tags),
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
+            .returning(models.Reminder.id)
+        )
+        if session.scalar(statement) is None:  # the same alert in the same second: it is queued already
+            return False
         athlete_store.mark_alerted(athlete, problem.key, now)
-        urls = [str(url) for url in athlete.notify_urls or []]
-    result = notifier.send(problem.message, urls)
-    if result.ok:
-        log.warning("athlete %s told about %s: %s", athlete_id, problem.key, problem.message.title)
-        return True
-    log.error(
-        "could not tell athlete %s about %s (%s): %s",
-        athlete_id,
-        problem.key,
-        result.error,
-        problem.message.title,
-    )
-    with transaction(sessions) as session:
-        athlete = athlete_store.get_for_update(session, athlete_id)
-        if athlete is not None and athlete.alerted_problem == problem.key and athlete.alerted_at == now:
-            athlete.alerted_problem = None
-            athlete.alerted_at = None
-    return False
+    log.warning("athlete %s: queued alert %s: %s", athlete_id, problem.key, problem.title)
+    return True
+
+
+def alert_step(key: AlertKey, local: datetime) -> str:
+    """The outbox step of an alert queued at `local` (the athlete's wall-clock time), e.g.
+    `alert:polls_failing:14:03:00`; at most 40 characters, the column's width."""
+    return f"{STEP_PREFIX}{key}:{local:%H:%M:%S}"
+
+
+def is_alert_step(step: str) -> bool:
+    return step.startswith(STEP_PREFIX)
 
 
 def clear(session: Session, athlete_id: int, problem: AlertKey) -> None:

@@ -23,7 +23,8 @@ How a poll reads (one athlete), one read per tick in the steady state:
   `recovery sync` holds the claim only while it runs. A poll that does not run logs why.
 - A failed poll (Strava down, an answer we cannot use, a bug) counts towards the athlete's failure streak
   (`Athlete.failing_since`, `failed_polls`), shown by `recovery athletes`, /status and /healthz; the third in
-  a row tells the athlete once what is wrong and what to do. The next successful poll ends the streak.
+  a row queues one alert (an outbox row, scheduler.strava.alerts) telling the athlete what is wrong and what
+  to do. The next successful poll ends the streak.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from scheduler.domain.status import AthleteState
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, IngestResult, delete_activity, ingest_history
 from scheduler.metrics import POLL_FAILURES
-from scheduler.notify.port import Notifier
 from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
@@ -172,7 +172,6 @@ class Poller:
         sessions: sessionmaker[Session],
         settings: Settings,
         port_factory: StravaPortFactory,
-        notifier: Notifier,
         ingest_config: IngestConfig,
         clock: Clock = utc_now,
         *,
@@ -183,7 +182,6 @@ class Poller:
         self.sessions = sessions
         self.settings = settings
         self.port_factory = port_factory
-        self.notifier = notifier
         self.ingest_config = ingest_config
         self.clock = clock
         self.interval = interval or settings.strava.poll_interval
@@ -320,8 +318,8 @@ class Poller:
             until = self.clock() + INACTIVE_PROBE
             self._defer(athlete_id, until, str(error))
             problem = alerts.app_inactive(INACTIVE_PROBE.total_seconds() / 60)
-            if alerts.alert_once(self.sessions, self.notifier, athlete_id, problem, self.clock()):
-                log.error("Strava answers 403 Application Inactive: %s", problem.message.body)
+            if self._alert(athlete_id, problem):
+                log.error("Strava answers 403 Application Inactive: %s", problem.body)
             else:
                 log.info("athlete %s: Strava app still inactive; next try %s", athlete_id, until.isoformat())
             return PollOutcome.APP_INACTIVE, until, str(error)
@@ -622,7 +620,7 @@ class Poller:
         )
         if failed >= alerts.FAILING_AFTER:
             problem = alerts.polls_failing(name, athlete_id, failed, since, error, advice)
-            alerts.alert_once(self.sessions, self.notifier, athlete_id, problem, now)
+            self._alert(athlete_id, problem, now)
 
     def _failed_poll_guarded(self, athlete_id: int, error: str, advice: str) -> None:
         try:
@@ -640,19 +638,18 @@ class Poller:
                 athlete.token_expires_at = None
                 athlete_store.set_state(athlete, AthleteState.NEEDS_REAUTH, self.clock(), error=reason)
             name = athlete.name
-        alerts.alert_once(
-            self.sessions,
-            self.notifier,
-            athlete_id,
-            alerts.needs_reauth(name, athlete_id, reason),
-            self.clock(),
+        self._alert(athlete_id, alerts.needs_reauth(name, athlete_id, reason))
+
+    def _alert(self, athlete_id: int, problem: alerts.Problem, now: datetime | None = None) -> bool:
+        """Queue the alert in the outbox (once per occurrence); the daemon's dispatch sends it."""
+        return alerts.alert_once(
+            self.sessions, athlete_id, problem, now or self.clock(), self.ingest_config.default_zone
         )
 
 
 def make_poller(
     settings: Settings,
     sessions: sessionmaker[Session],
-    notifier: Notifier,
     ingest_config: IngestConfig,
     clock: Clock = utc_now,
     *,
@@ -666,7 +663,6 @@ def make_poller(
         sessions,
         settings,
         client_factory(settings.strava, clock),
-        notifier,
         ingest_config,
         clock,
         interval=interval,

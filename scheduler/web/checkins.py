@@ -2,7 +2,10 @@
 the answers to the questions the messages ask).
 
 A check-in is stored, then every open day of the athlete is re-planned with it (planning decides what it
-suppresses or calls for, scheduler.domain.checkins); the changes are returned one per reminder. Steps a
+suppresses or calls for, scheduler.domain.checkins) and so is the look-ahead (the nudges before the next runs
+and the rest-day evenings, scheduler.lookahead), at once rather than at the next run of its daemon job; the
+changes are returned one per reminder. This module is the one place a check-in changes: the CLI, the page,
+the answers to questions and the words of a Strava activity all come through `record`/`clear`. Steps a
 pain check-in cancels say so in their history. A new pain also puts two messages about the day in the
 outbox: the advice to see a professional if it persists (at once), and when the 72 h end the question "is it
 gone?" (Gone ends it; Still there starts another 72 h and repeats the advice). Clearing the pain withdraws
@@ -19,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from scheduler import lookahead
 from scheduler.domain.checkins import (
     ANSWER_KINDS,
     LEGS_STEP,
@@ -41,6 +45,7 @@ from scheduler.web.answers import AnswerRefused, NotFound
 
 PAIN_REASON = "pain reported: no massage, rolling or massage gun for 72 h (cold is fine)"
 PAIN_ANSWERS_LEGS = "pain reported: that answers how the legs are"
+PAIN_AHEAD_REASON = "pain reported: no nudge before a run and no rest-day massage while it lasts"
 PAIN_ADVICE = "Sharp pain: cold only for now, and see a physiotherapist or doctor if it persists."
 MAX_AREA = 40
 MAX_NOTE = 500
@@ -95,7 +100,7 @@ def record(
         )
     )
     session.flush()
-    changes = replan_profile(session, athlete, config, now, reclassify=False)
+    changes = _replan(session, athlete, config, now)
     if kind == CheckInKind.PAIN:
         changes = [_say_pain(session, change, now) for change in changes]
         assert until is not None  # a pain lasts 72 h
@@ -122,7 +127,7 @@ def clear(
     session.flush()
     if kind == CheckInKind.PAIN:
         _withdraw_pain_question(session, athlete_id, now, "the pain was cleared")
-    return replan_profile(session, athlete, config, now, reclassify=False)
+    return _replan(session, athlete, config, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +175,7 @@ def answer_question(
             .values(cleared_at=now)
         )
         session.flush()
-        changes = replan_profile(session, athlete, config, now, reclassify=False)
+        changes = _replan(session, athlete, config, now)
     else:
         area = _last_pain_area(session, row.athlete_id) if row.step == PAIN_QUESTION_STEP else None
         changes = record(session, row.athlete_id, kind.value, config, now, area=area)
@@ -182,6 +187,14 @@ def answer_question(
     row.updated_at = now
     session.flush()
     return QuestionAnswered(row.title, offered[action], changes)
+
+
+def _replan(
+    session: Session, athlete: models.Athlete, config: IngestConfig, now: datetime
+) -> list[ReminderChange]:
+    """The open days' steps, then the look-ahead: a check-in changes both (see the module's docstring)."""
+    changes = replan_profile(session, athlete, config, now, reclassify=False)
+    return changes + lookahead.plan_athlete(session, athlete, config.protocols, now, config.default_zone)
 
 
 def in_force(session: Session, athlete_id: int, now: datetime) -> list[models.CheckIn]:
@@ -274,7 +287,12 @@ def _last_pain_area(session: Session, athlete_id: int) -> str | None:
 def _say_pain(session: Session, change: ReminderChange, now: datetime) -> ReminderChange:
     if change.change != "cancelled":
         return change
-    reason = PAIN_ANSWERS_LEGS if change.step == LEGS_STEP else PAIN_REASON
+    if change.step == LEGS_STEP:
+        reason = PAIN_ANSWERS_LEGS
+    elif lookahead.is_lookahead_step(change.step):
+        reason = PAIN_AHEAD_REASON
+    else:
+        reason = PAIN_REASON
     session.execute(
         update(models.Reminder)
         .where(models.Reminder.id == change.reminder_id)

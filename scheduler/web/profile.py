@@ -1,4 +1,5 @@
-"""The profile form: tools owned, quiet hours, heart rates. Saving re-plans the athlete's unsent steps."""
+"""The profile form: tools owned, quiet hours, heart rates, when the runner runs. Saving re-plans the
+athlete's unsent steps (`save_profile`, which `recovery athletes set` calls too)."""
 
 from __future__ import annotations
 
@@ -71,9 +72,11 @@ def save_profile(
     now: datetime,
     habits: lookahead.HabitChange | None = None,
 ) -> list[ReminderChange]:
-    """Store the change and re-plan the athlete's open days, as `recovery athletes set` does; new heart rates
-    classify their activities again first; the messages ahead (before runs, rest days) follow the tools, quiet
-    hours and run times at once. Returns what changed in the plan."""
+    """Store the change and re-plan: the one sequence the page's form and `recovery athletes set` share.
+
+    New heart rates classify the athlete's activities again first; every open day is re-planned; then the
+    messages ahead (before runs, rest days) follow at once, whatever changed (planning them again with
+    nothing changed writes nothing). Returns what changed in the plan; bad input raised before this point."""
     athlete = athlete_store.set_profile(session, athlete_id, change, now)
     if habits is not None:
         lookahead.apply_habit_change(athlete, habits, now)

@@ -78,3 +78,31 @@ def test_a_race_pushed_by_webhook_brings_the_ice_reminder_at_once(
         assert [r.step for r in sent] == ["ice"]
     engine.dispose()
     assert d.stop() == 0
+
+
+def test_an_athlete_who_revoked_the_app_is_told_at_once_through_the_outbox(
+    daemon: DaemonFactory, double: StravaDouble, inbox: Receiver, tmp_path: Path
+) -> None:
+    env = base_env(tmp_path / "data", tmp_path) | strava_env(double, inbox)
+    double.add_athlete(ATHLETE, "Ada", "Runner")
+    connected = recovery(env, tmp_path, "auth", "--code", double.issue_code(ATHLETE))
+    assert connected.returncode == 0, connected.stderr
+    double.revoke(ATHLETE)
+
+    # An hourly sweep: only the wake-up the failed poll arms can bring the alert within the deadline.
+    d = daemon(strava_env(double, inbox) | {"RECOVERY_DISPATCH__SWEEP_INTERVAL": "3600"})
+    [told] = wait_until(inbox.messages, 30, "the alert at the receiver")
+    assert told.title == "Strava access lost for Ada Runner (101)"
+    assert "recovery auth" in str(told.body.get("message", ""))
+
+    engine = make_engine(d.db_url)
+    with make_sessionmaker(engine)() as session:
+        [alert] = session.scalars(select(models.Reminder)).all()
+        assert alert.step.startswith("alert:needs_reauth:") and alert.activity_id is None
+        logged = session.scalars(select(models.Delivery).where(models.Delivery.reminder_id == alert.id)).all()
+        assert [entry.ok for entry in logged] == [True]  # in the delivery log like every reminder
+        athlete = session.get(models.Athlete, ATHLETE)
+        assert athlete is not None and athlete.alerted_problem == "needs_reauth"
+    engine.dispose()
+    assert d.stop() == 0
+    assert len(inbox.messages()) == 1  # told once

@@ -14,7 +14,6 @@ from scheduler.daemon.health import HealthTracker
 from scheduler.domain.protocols import load_protocols
 from scheduler.http.status import status_report
 from scheduler.ingest import IngestConfig
-from scheduler.notify.memory import MemoryNotifier
 from scheduler.settings import Settings
 from scheduler.store import athletes as athlete_store
 from scheduler.store.db import transaction
@@ -57,7 +56,7 @@ def test_a_failing_athlete_makes_health_degraded_and_shows_in_status(
         connect(sessions, strava, athlete_id)
     settings = Settings(data_dir=tmp_path, timezone="UTC")
     config = IngestConfig(load_protocols(settings.protocols_file), "UTC")
-    poller = Poller(sessions, settings, strava.port, MemoryNotifier(), config, clock)
+    poller = Poller(sessions, settings, strava.port, config, clock)
     tracker = HealthTracker(
         instance_id="test-1",
         engine=engine,

@@ -31,6 +31,17 @@ def statuses(sessions: sessionmaker[Session], athlete_id: int) -> dict[str, str]
         return {r.step: r.status for r in rows}
 
 
+def step_statuses(sessions: sessionmaker[Session], athlete_id: int, step: str) -> list[str]:
+    """The statuses of the athlete's rows of one step (look-ahead steps have one per day)."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(models.Reminder.status).where(
+                models.Reminder.athlete_id == athlete_id, models.Reminder.step == step
+            )
+        )
+        return list(rows)
+
+
 def test_pain_cancels_massage_steps_with_the_reason_and_keeps_cold(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     before, bo_before = statuses(sessions, ADA), statuses(sessions, BO)
@@ -91,8 +102,17 @@ def test_bad_input_changes_nothing(sessions: sessionmaker[Session]) -> None:
 
 def test_the_checkin_commands(tmp_path: Path, cli_db: sessionmaker[Session]) -> None:
     seed(cli_db)
+    with transaction(cli_db) as session:  # Ada runs every morning: a nudge is always ahead
+        ada = session.get(models.Athlete, ADA)
+        assert ada is not None
+        ada.run_times = [f"{day} 06:30" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
     done = recovery(["checkin", str(ADA), "tight", "--area", "hamstrings"], tmp_path)
     assert done.returncode == 0, done.stderr
+    # The look-ahead follows at once: the next nudge before a run is heat, printed with the rest.
+    printed = [json.loads(line) for line in done.stdout.splitlines()]
+    heat = [c for c in printed if c["step"] == "heat"]
+    assert heat and {c["change"] for c in heat} == {"added"}
+    assert set(step_statuses(cli_db, ADA, "heat")) == {"planned"}
     listed = recovery(["checkins", str(ADA), "--json"], tmp_path)
     [tight] = [json.loads(line) for line in listed.stdout.splitlines()]
     assert (tight["kind"], tight["area"], tight["until"]) == ("tight", "hamstrings", None)
@@ -100,4 +120,7 @@ def test_the_checkin_commands(tmp_path: Path, cli_db: sessionmaker[Session]) -> 
     assert bad.returncode == 2 and "unknown check-in 'cramp'" in bad.stderr
     cleared = recovery(["checkin", str(ADA), "--clear", "tight"], tmp_path)
     assert cleared.returncode == 0, cleared.stderr
+    after = {(c["step"], c["change"]) for c in map(json.loads, cleared.stdout.splitlines())}
+    assert {("heat", "cancelled"), ("pre_run_foot_massage", "added")} <= after
+    assert set(step_statuses(cli_db, ADA, "heat")) == {"cancelled"}
     assert recovery(["checkins", str(ADA), "--json"], tmp_path).stdout == ""

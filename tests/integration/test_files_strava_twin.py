@@ -80,7 +80,7 @@ def poller(
             now=clock(),
         )
     settings = Settings(data_dir=tmp_path, timezone="UTC")
-    return Poller(sessions, settings, strava.port, MemoryNotifier(), config, clock)
+    return Poller(sessions, settings, strava.port, config, clock)
 
 
 def dispatcher(sessions: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock) -> Dispatcher:
@@ -184,3 +184,38 @@ def test_a_different_run_from_strava_stays_its_own_activity(
     assert poller.poll_athlete(ATHLETE).outcome == "synced"
 
     assert {a.id for a in activities(sessions)} == {*file_ids, STRAVA_ID}
+
+
+def test_a_strava_backfill_of_runs_imported_from_files_adds_none_of_them_again(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    config: IngestConfig,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    starts = [RACE_START - timedelta(days=days) for days in (30, 20, 10)]
+    for number, start in enumerate(starts):
+        path = write_fit(easy_run(start), tmp_path / f"easy{number}.fit")
+        assert import_file(sessions, ATHLETE, path, config, clock()).outcome == IMPORTED
+    strava_ids = []
+    for number, start in enumerate(starts):
+        run = easy_run(start)
+        activity = strava_data.summary_activity(
+            STRAVA_ID + number,
+            ATHLETE,
+            f"Easy {number}",
+            start + timedelta(seconds=5),
+            run.distance + 30,
+            run.moving_seconds,
+            average_heartrate=138.0,
+        )
+        strava_ids.append(strava.add_activity(ATHLETE, activity)["id"])
+
+    assert poller.poll_athlete(ATHLETE, backfill_days=60).outcome == "synced"
+
+    stored = activities(sessions)
+    assert [a.id for a in stored] == strava_ids
+    assert [a.name for a in stored] == ["Easy 0", "Easy 1", "Easy 2"]
+    assert all(a.backfilled for a in stored)
+    assert reminders(sessions) == {}  # history: nothing to send about

@@ -145,22 +145,24 @@ def test_a_nudge_before_the_habitual_run_is_planned_once(sessions: sessionmaker[
 def test_check_ins_change_the_nudge_and_pain_cancels_it(sessions: sessionmaker[Session]) -> None:
     seed(sessions)
     plan(sessions, MON_2100)
+    # The check-in re-plans the look-ahead at once (scheduler.web.checkins): the job finds nothing left to do.
     with transaction(sessions) as session:
-        checkins.record(session, ADA, "tight", config(), MON_2100, area="calves")
-    assert sorted(plan(sessions, MON_2100 + timedelta(minutes=1))) == [
-        "added heat",
-        f"cancelled {PRE_RUN_FOOT}",
-    ]
+        tight = checkins.record(session, ADA, "tight", config(), MON_2100, area="calves")
+    assert sorted(f"{c.change} {c.step}" for c in tight) == ["added heat", f"cancelled {PRE_RUN_FOOT}"]
+    assert plan(sessions, MON_2100 + timedelta(minutes=1)) == []
     [nudge] = live(sessions).values()
     assert nudge.title == "Before your 06:30 run — heat (calves), foot massage"
     assert "Heat pack or heated massager on the tight area, 5–10 min" in nudge.body
 
     with transaction(sessions) as session:
-        checkins.record(session, ADA, "pain", config(), MON_2100 + timedelta(minutes=2), area="calf")
-    assert plan(sessions, MON_2100 + timedelta(minutes=3)) == ["cancelled heat"]
+        pain = checkins.record(session, ADA, "pain", config(), MON_2100 + timedelta(minutes=2), area="calf")
+    assert [(c.change, c.step, c.reason) for c in pain if c.step == "heat"] == [
+        ("cancelled", "heat", checkins.PAIN_AHEAD_REASON)
+    ]
+    assert plan(sessions, MON_2100 + timedelta(minutes=3)) == []
     assert live(sessions) == {}
     cancelled = [r for r in rows(sessions) if r.step == "heat"]
-    assert cancelled[0].last_error == lookahead.CANCEL_REASON
+    assert cancelled[0].last_error == checkins.PAIN_AHEAD_REASON
 
 
 def test_a_set_override_replaces_what_was_learned(sessions: sessionmaker[Session]) -> None:

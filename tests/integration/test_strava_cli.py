@@ -19,7 +19,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.cli import main
-from scheduler.settings import StravaSettings
+from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.notify.apprise_notifier import AppriseNotifier
+from scheduler.settings import DispatchSettings, StravaSettings
 from scheduler.store import migrate, models
 from scheduler.store.db import make_engine, make_sessionmaker
 from scheduler.strava import oauth
@@ -79,6 +81,10 @@ def db(sqlite_url: str) -> sessionmaker[Session]:
     engine: Engine = make_engine(sqlite_url)
     migrate.upgrade(engine)
     return make_sessionmaker(engine)
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def athletes_in(db: sessionmaker[Session]) -> list[models.Athlete]:
@@ -400,7 +406,7 @@ def test_athletes_set_replans_unsent_reminders_at_once_and_prints_each_change(
 
 
 def test_failing_syncs_show_in_athletes_and_the_third_tells_the_athlete_once(
-    cli: Cli, strava_double: StravaDouble
+    cli: Cli, strava_double: StravaDouble, db: sessionmaker[Session]
 ) -> None:
     assert cli("auth", "--code", strava_double.issue_code(ATHLETE))[0] == 0
     with HttpReceiver() as inbox:
@@ -416,7 +422,11 @@ def test_failing_syncs_show_in_athletes_and_the_third_tells_the_athlete_once(
         listed = json.loads(out)
         assert listed["failed_polls"] == 4 and listed["failing_since"] is not None
         assert "503" in listed["last_error"]
-        [told] = inbox.requests  # the third failure told them; the fourth did not again
+        # The third failure queued the alert, the fourth did not again; the daemon's dispatch sends it.
+        [queued] = [row for row in json_lines(cli("upcoming", "--json")[1]) if row["activity_id"] is None]
+        assert str(queued["step"]).startswith("alert:polls_failing:")
+        assert Dispatcher(db, AppriseNotifier([urls]), DispatchSettings(), "test").run_once().sent == 1
+        [told] = inbox.requests
         assert "stopped" in told.json()["title"] and "503" in told.json()["message"]
 
         code, out, _ = cli("athletes")

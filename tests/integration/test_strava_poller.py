@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -22,9 +25,12 @@ from scheduler.strava.poll_state import PollState
 from scheduler.strava.port import RateLimited, StravaUnavailable
 from scheduler.strava.sync import Poller
 from scheduler.strava.webhooks import WebhookDeps
+from scheduler.web.views import athlete_page
 from tests.doubles import strava_data
+from tests.doubles.alert_outbox import deliver, queued_alerts
 from tests.doubles.memory_strava import MemoryStrava
 from tests.doubles.outbox_seed import FakeClock
+from tests.integration.test_dispatch_cli import recovery
 
 ATHLETE = 101
 START = datetime(2026, 5, 16, 14, 3, tzinfo=UTC)
@@ -56,14 +62,10 @@ def settings(tmp_path: Any) -> Settings:
 
 
 def make_poller(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    strava: MemoryStrava,
-    notifier: MemoryNotifier,
-    clock: FakeClock,
+    sessions: sessionmaker[Session], settings: Settings, strava: MemoryStrava, clock: FakeClock
 ) -> Poller:
     config = IngestConfig(load_protocols(settings.protocols_file), "UTC")
-    return Poller(sessions, settings, strava.port, notifier, config, clock)
+    return Poller(sessions, settings, strava.port, config, clock)
 
 
 @pytest.fixture
@@ -71,10 +73,9 @@ def poller(
     sessions: sessionmaker[Session],
     settings: Settings,
     strava: MemoryStrava,
-    notifier: MemoryNotifier,
     clock: FakeClock,
 ) -> Poller:
-    return make_poller(sessions, settings, strava, notifier, clock)
+    return make_poller(sessions, settings, strava, clock)
 
 
 @pytest.fixture
@@ -194,11 +195,10 @@ def test_a_second_instance_does_not_repeat_a_poll_claimed_moments_ago(
     sessions: sessionmaker[Session],
     settings: Settings,
     strava: MemoryStrava,
-    notifier: MemoryNotifier,
     clock: FakeClock,
 ) -> None:
-    one = make_poller(sessions, settings, strava, notifier, clock)
-    two = make_poller(sessions, settings, strava, notifier, clock)
+    one = make_poller(sessions, settings, strava, clock)
+    two = make_poller(sessions, settings, strava, clock)
 
     assert one.poll_athlete(ATHLETE).outcome == "synced"
     calls = strava.count()
@@ -243,11 +243,13 @@ def test_token_job_refreshes_expiring_tokens_and_flags_revoked_ones(
     set_expiry(sessions, clock.now + timedelta(minutes=5))
     assert poller.refresh_tokens() == []
     assert athlete_row(sessions).state == "needs_reauth"
-    assert len(notifier.sent) == 1
+    [alert] = queued_alerts(sessions, ATHLETE)
+    assert alert.title == "Strava access lost for Ada Runner (101)" and alert.activity_id is None
+    assert len(deliver(sessions, notifier, clock)) == 1
 
 
 @pytest.mark.usefixtures("athlete")
-def test_a_failed_alert_is_sent_again_at_the_next_poll(
+def test_a_failed_alert_is_retried_by_the_dispatcher_and_logged(
     sessions: sessionmaker[Session],
     poller: Poller,
     strava: MemoryStrava,
@@ -256,19 +258,33 @@ def test_a_failed_alert_is_sent_again_at_the_next_poll(
 ) -> None:
     strava.revoke(ATHLETE)
     set_expiry(sessions, clock.now)
-    notifier.fail(times=1)
+    notifier.fail(times=1, error="phone unreachable")
 
     assert poller.poll_athlete(ATHLETE).outcome == "needs_reauth"
-    assert notifier.sent == []
-    assert poller.due_athletes(clock.now) == [ATHLETE]  # not told yet
+    assert poller.due_athletes(clock.now) == []  # queued: no poll needed to tell them
+    assert deliver(sessions, notifier, clock) == []
+    [alert] = queued_alerts(sessions, ATHLETE)
+    assert (alert.status, alert.attempts, alert.last_error) == (
+        "planned",
+        1,
+        "memory://default: phone unreachable",
+    )
     clock.advance(minutes=10)
-    poller.poll_athlete(ATHLETE)
-    clock.advance(minutes=10)
-    poller.poll_athlete(ATHLETE)
+    poller.poll_athlete(ATHLETE)  # a later poll queues nothing more
 
-    assert len(notifier.sent) == 1
+    [sent] = deliver(sessions, notifier, clock)
+    assert sent.message.title == "Strava access lost for Ada Runner (101)"
+    assert sent.message.tags == ("urgent",)
+    [alert] = queued_alerts(sessions, ATHLETE)
+    assert alert.status == "sent"
+    with sessions() as session:
+        attempts = session.scalars(
+            select(models.Delivery.ok)
+            .where(models.Delivery.reminder_id == alert.id)
+            .order_by(models.Delivery.id)
+        ).all()
+    assert attempts == [False, True]  # both attempts are in the delivery log
     assert athlete_row(sessions).alerted_problem == "needs_reauth"
-    assert poller.due_athletes(clock.now) == []
 
 
 @pytest.mark.usefixtures("athlete")
@@ -409,14 +425,16 @@ def test_failed_polls_in_a_row_show_since_when_and_the_third_tells_the_athlete_o
     first_failure = clock.now
     fail_polls(poller, strava, clock, 2)
     row = athlete_row(sessions)
-    assert (row.failed_polls, row.failing_since, notifier.sent) == (2, first_failure, [])
+    assert (row.failed_polls, row.failing_since, queued_alerts(sessions, ATHLETE)) == (2, first_failure, [])
     assert "502" in (row.last_error or "")
 
     fail_polls(poller, strava, clock, 3)
 
     row = athlete_row(sessions)
     assert (row.failed_polls, row.failing_since) == (5, first_failure)
-    [told] = notifier.sent
+    [queued] = queued_alerts(sessions, ATHLETE)
+    assert queued.local_day == first_failure.date() and queued.activity_id is None
+    [told] = deliver(sessions, notifier, clock)
     assert "Ada Runner" in told.message.title and "stopped" in told.message.title
     assert "502 Bad Gateway" in told.message.body  # what is wrong
     assert "status.strava.com" in told.message.body  # and what to do
@@ -427,7 +445,8 @@ def test_failed_polls_in_a_row_show_since_when_and_the_third_tells_the_athlete_o
 
     clock.advance(minutes=10)
     fail_polls(poller, strava, clock, 3)  # and fails again: a new streak, told again
-    assert len(notifier.sent) == 2
+    assert len(queued_alerts(sessions, ATHLETE)) == 2  # the same day: a row of its own
+    assert len(deliver(sessions, notifier, clock)) == 2
     assert athlete_row(sessions).failing_since == clock.now - timedelta(minutes=30)
 
 
@@ -447,7 +466,51 @@ def test_a_bug_in_a_poll_counts_as_a_failed_poll(
 
     row = athlete_row(sessions)
     assert row.failed_polls == 3 and row.last_error == "ZeroDivisionError: float division by zero"
-    [told] = notifier.sent
+    [told] = deliver(sessions, notifier, clock)
     assert (
         "error inside the scheduler" in told.message.body and f"sync --athlete {ATHLETE}" in told.message.body
     )
+
+
+@pytest.mark.usefixtures("athlete")
+def test_an_alert_shows_in_upcoming_then_history_and_on_the_page_in_the_athletes_zone(
+    sessions: sessionmaker[Session],
+    poller: Poller,
+    strava: MemoryStrava,
+    notifier: MemoryNotifier,
+    clock: FakeClock,
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    with transaction(sessions) as session:
+        found = session.get(models.Athlete, ATHLETE)
+        assert found is not None
+        found.timezone = "Europe/Paris"  # 2 hours ahead of UTC in May
+    fail_polls(poller, strava, clock, 3)
+    told_at = clock.now - timedelta(minutes=10)  # the third failure
+    # The commands open the same database, with the key that sealed its tokens.
+    env = {"RECOVERY_DATABASE_URL": sqlite_url, "RECOVERY_SECRET_KEY_FILE": str(tmp_path / "secret.key")}
+
+    [pending] = json_lines(recovery(["upcoming", "--json"], tmp_path, **env))
+    assert pending["step"] == f"alert:polls_failing:{told_at + timedelta(hours=2):%H:%M:%S}"
+    assert pending["activity_id"] is None and pending["tags"] == ["urgent"]
+    assert pending["due_at"] == told_at.astimezone(ZoneInfo("Europe/Paris")).isoformat()
+    assert str(pending["title"]).startswith("Recovery reminders stopped for Ada Runner")
+
+    assert len(deliver(sessions, notifier, clock)) == 1
+    assert json_lines(recovery(["upcoming", "--json"], tmp_path, **env)) == []
+    [past] = json_lines(recovery(["history", "--json"], tmp_path, **env))
+    assert (past["id"], past["status"]) == (pending["id"], "sent")
+
+    with sessions() as session:
+        athlete = session.get(models.Athlete, ATHLETE)
+        assert athlete is not None
+        page = athlete_page(session, athlete, "UTC", clock.now)
+    [shown] = [view for view in page.past if view.id == pending["id"]]
+    assert shown.title == pending["title"] and shown.outcome == "Sent"
+    assert shown.iso.endswith("+02:00")
+
+
+def json_lines(done: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]

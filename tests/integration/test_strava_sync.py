@@ -31,6 +31,7 @@ from scheduler.strava import budget, oauth
 from scheduler.strava.client import client_factory
 from scheduler.strava.sync import Poller, PollReport
 from tests.doubles import strava_fixtures
+from tests.doubles.alert_outbox import deliver, queued_alerts
 from tests.doubles.deadlines import GENEROUS, finishes_within
 from tests.doubles.strava_double import StravaDouble
 
@@ -92,7 +93,6 @@ def notifier() -> MemoryNotifier:
 def make_poller(
     sessions: sessionmaker[Session],
     settings: Settings,
-    notifier: MemoryNotifier,
     clock: FakeClock,
     **options: Any,
 ) -> Poller:
@@ -100,7 +100,6 @@ def make_poller(
         sessions,
         settings,
         client_factory(settings.strava, clock),
-        notifier,
         IngestConfig(load_protocols(settings.protocols_file), "UTC"),
         clock,
         **options,
@@ -108,10 +107,8 @@ def make_poller(
 
 
 @pytest.fixture
-def poller(
-    sessions: sessionmaker[Session], app_settings: Settings, notifier: MemoryNotifier, clock: FakeClock
-) -> Poller:
-    return make_poller(sessions, app_settings, notifier, clock)
+def poller(sessions: sessionmaker[Session], app_settings: Settings, clock: FakeClock) -> Poller:
+    return make_poller(sessions, app_settings, clock)
 
 
 def connect(
@@ -200,10 +197,9 @@ def test_a_short_page_is_continued_by_the_next_tick_until_an_empty_page(
     strava_double: StravaDouble,
     sessions: sessionmaker[Session],
     app_settings: Settings,
-    notifier: MemoryNotifier,
     clock: FakeClock,
 ) -> None:
-    poller = make_poller(sessions, app_settings, notifier, clock, per_page=5)
+    poller = make_poller(sessions, app_settings, clock, per_page=5)
     assert poller.poll_athlete(ATHLETE).outcome == "synced"  # the first poll: nothing yet
     ids = [run(strava_double, clock.now - timedelta(hours=9 - i), sport_type="Walk") for i in range(7)]
     strava_double.set_short_page(1, missing=2)  # every first page hides two slots
@@ -312,7 +308,6 @@ def test_rotated_refresh_token_survives_a_restart(
     engine: Engine,
     sessions: sessionmaker[Session],
     app_settings: Settings,
-    notifier: MemoryNotifier,
     clock: FakeClock,
 ) -> None:
     connect(strava_double, sessions, app_settings, clock)
@@ -320,7 +315,7 @@ def test_rotated_refresh_token_survives_a_restart(
     _, first_refresh = strava_double.current_tokens(ATHLETE)
     clock.advance(hours=6)  # the access token has expired
 
-    assert make_poller(sessions, app_settings, notifier, clock).poll_athlete(ATHLETE).outcome == "synced"
+    assert make_poller(sessions, app_settings, clock).poll_athlete(ATHLETE).outcome == "synced"
     _, rotated = strava_double.current_tokens(ATHLETE)
     assert rotated != first_refresh
 
@@ -330,7 +325,7 @@ def test_rotated_refresh_token_survives_a_restart(
     assert athlete_row(restarted).refresh_token == rotated
     clock.advance(hours=6)
     run(strava_double, clock.now - timedelta(minutes=50), name="Easy 30")
-    report = make_poller(restarted, app_settings, notifier, clock).poll_athlete(ATHLETE)
+    report = make_poller(restarted, app_settings, clock).poll_athlete(ATHLETE)
     assert report.outcome == "synced"
     assert len(report.created) == 1
     assert athlete_row(restarted).state == "active"
@@ -374,8 +369,9 @@ def test_invalid_refresh_token_needs_reauth_and_tells_the_athlete_once(
     athlete = athlete_row(sessions)
     assert athlete.state == "needs_reauth"
     assert athlete.refresh_token is None and athlete.access_token is None
-    assert len(notifier.sent) == 1
-    sent = notifier.sent[0]
+    [queued] = queued_alerts(sessions, ATHLETE)  # one row for three tries
+    assert queued.step.startswith("alert:needs_reauth:") and queued.status == "planned"
+    [sent] = deliver(sessions, notifier, clock)
     assert "recovery auth" in sent.message.body
     assert sent.message.tags == ("urgent",)
     assert sent.destinations == ("json://localhost/ada",)
@@ -420,23 +416,22 @@ def test_the_daemon_polls_right_after_a_manual_sync_and_says_why_it_skips(
     strava_double: StravaDouble,
     sessions: sessionmaker[Session],
     app_settings: Settings,
-    notifier: MemoryNotifier,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # `recovery sync` with the default 600 s interval, then a daemon polling every 30 s started at once.
-    manual = make_poller(sessions, app_settings, notifier, clock, interval=600, interactive=True)
+    manual = make_poller(sessions, app_settings, clock, interval=600, interactive=True)
     assert manual.poll_athlete(ATHLETE, scan=True).outcome == "synced"
     race = run(strava_double, clock.now - timedelta(minutes=5), name="Harbourfront 10K", workout_type=1)
     clock.advance(seconds=3)
-    daemon = daemon_jobs(make_poller(sessions, app_settings, notifier, clock, interval=30), clock)
+    daemon = daemon_jobs(make_poller(sessions, app_settings, clock, interval=30), clock)
 
     daemon.poll(ATHLETE)
 
     assert reminders(sessions, race).get("ice") == "planned"
 
     # A second instance on the same schedule, two seconds later, does not repeat it, and says why.
-    other = daemon_jobs(make_poller(sessions, app_settings, notifier, clock, interval=30), clock)
+    other = daemon_jobs(make_poller(sessions, app_settings, clock, interval=30), clock)
     requests = len(strava_double.requests)
     clock.advance(seconds=2)
     with caplog.at_level(logging.INFO, logger="scheduler.strava.sync"):
@@ -485,7 +480,6 @@ def test_429_defers_to_the_window_reset_without_sleeping_or_losing_data(
     strava_double: StravaDouble,
     sessions: sessionmaker[Session],
     app_settings: Settings,
-    notifier: MemoryNotifier,
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -499,7 +493,7 @@ def test_429_defers_to_the_window_reset_without_sleeping_or_losing_data(
         neighbour._port = real(token)
         return neighbour
 
-    poller = make_poller(sessions, app_settings, notifier, clock, per_page=20)
+    poller = make_poller(sessions, app_settings, clock, per_page=20)
     poller.port_factory = factory
 
     def no_sleep(seconds: float) -> None:

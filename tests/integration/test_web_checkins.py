@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.store import models
-from scheduler.web.checkins import PAIN_ADVICE, PAIN_REASON
-from tests.integration.test_web_page import ADA, BO, Site, csrf_of, seed, start_site, unlabelled_controls
+from scheduler.store.db import transaction
+from scheduler.web.checkins import PAIN_ADVICE, PAIN_AHEAD_REASON, PAIN_REASON
+from tests.integration.test_web_page import (
+    ADA,
+    BO,
+    NOW,
+    Site,
+    csrf_of,
+    seed,
+    start_site,
+    unlabelled_controls,
+)
 
 MASSAGE_STEPS = ("leg_massager", "foot_massager", "foam_roll", "massage_gun")
 
@@ -109,3 +120,33 @@ def test_a_bad_checkin_gets_a_clear_error_and_changes_nothing(site: Site) -> Non
     area = client.post(f"/athletes/{ADA}/checkins", data={"csrf": csrf, "kind": "sore", "area": "<b>1</b>"})
     assert area.status_code == 400 and "area: a body part in words" in area.text
     assert stored_checkins(site, ADA) == []
+
+
+def changed_of(html: str) -> str:
+    return html.split('id="changed"')[1].split("</section>")[0]
+
+
+def test_the_nudge_before_the_next_run_follows_a_checkin_at_once(site: Site) -> None:
+    # Monday 18 May, 11:00 in Toronto, two days after the race; Ada runs on Tuesdays at 06:30.
+    site.clock.now = NOW + timedelta(days=2)
+    with transaction(site.sessions) as session:
+        ada = session.get(models.Athlete, ADA)
+        assert ada is not None
+        ada.run_times = ["tue 06:30"]
+    client = site.signed_in(ADA)
+    csrf = csrf_of(client.get(f"/athletes/{ADA}").text)
+
+    unstable = client.post(f"/athletes/{ADA}/checkins", data={"csrf": csrf, "kind": "knee_unstable"})
+    assert unstable.status_code == 200
+    brace = site.reminder(ADA, "knee_brace")
+    assert brace.status == "planned" and brace.activity_id is None
+    assert brace.title == "Before your 06:30 run — knee brace, foot massage"
+    assert f"<strong>Added:</strong> {brace.title}" in changed_of(unstable.text)
+    assert 'data-step="knee_brace"' in coming(client.get(f"/athletes/{ADA}").text)
+
+    pain = client.post(f"/athletes/{ADA}/checkins", data={"csrf": csrf, "kind": "pain"})
+    assert pain.status_code == 200
+    assert f"<strong>Cancelled:</strong> {brace.title}" in changed_of(pain.text)
+    assert PAIN_AHEAD_REASON in changed_of(pain.text)
+    assert site.reminder(ADA, "knee_brace").status == "cancelled"
+    assert 'data-step="knee_brace"' not in coming(client.get(f"/athletes/{ADA}").text)

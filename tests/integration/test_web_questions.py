@@ -200,9 +200,19 @@ def test_gone_on_the_page_ends_the_pain(site: Site) -> None:
     assert ">Gone</button>" in card and ">Still there</button>" in card and ">Done</button>" not in card
     assert "Today 11:00" in card  # 72 h after 11:00 in Toronto, in the athlete's zone (no activity to ask)
 
+    with transaction(site.sessions) as session:  # Ada runs every morning from now on
+        ada = session.get(models.Athlete, ADA)
+        assert ada is not None
+        ada.run_times = [f"{day} 06:30" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+    assert "pre_run_foot_massage" not in site.steps(ADA)
+
     answered = client.post(f"/athletes/{ADA}/reminders/{question.id}/gone", data={"csrf": csrf_of(page)})
     assert answered.status_code == 200 and "Recorded: Gone." in answered.text
     assert "No check-in in force." in answered.text
+    # The pain is over: the look-ahead plans the nudge before tomorrow's run at once, and says so.
+    nudge = site.reminder(ADA, "pre_run_foot_massage")
+    assert (nudge.status, nudge.due_at) == ("planned", datetime(2026, 5, 20, 10, 5, tzinfo=UTC))  # 06:05
+    assert f"<strong>Added:</strong> {nudge.title}" in changed(answered.text)
     [pain] = pains(site)
     assert pain.cleared_at is not None
     after = rows(site, PAIN_QUESTION_STEP)[0]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.notify.memory import MemoryNotifier
 from scheduler.strava.sync import Poller
+from tests.doubles.alert_outbox import deliver, queued_alerts
 from tests.doubles.strava_double import StravaDouble
 from tests.integration import test_strava_sync as strava_sync
 from tests.integration.test_strava_sync import ATHLETE, FakeClock, athlete_row, reminders, run
@@ -40,8 +41,9 @@ def test_an_inactive_app_is_probed_every_15_minutes_and_a_run_after_renewal_gets
     first = poller.poll_athlete(ATHLETE)
     assert first.outcome == "app_inactive"
     assert first.deferred_until == clock.now + PROBE
-    assert len(notifier.sent) == 1 and "Application Inactive" in notifier.sent[0].message.title
-    assert "every 15 minutes" in notifier.sent[0].message.body
+    [told] = deliver(sessions, notifier, clock)
+    assert "Application Inactive" in told.message.title
+    assert "every 15 minutes" in told.message.body
 
     requests = len(strava_double.requests)
     clock.advance(minutes=10)
@@ -50,7 +52,8 @@ def test_an_inactive_app_is_probed_every_15_minutes_and_a_run_after_renewal_gets
     clock.advance(minutes=5)
     assert poller.poll_athlete(ATHLETE).outcome == "app_inactive"  # the probe: still inactive
     assert len(strava_double.requests) == requests + 1  # one request, and no second alert
-    assert len(notifier.sent) == 1
+    assert len(queued_alerts(sessions, ATHLETE)) == 1
+    assert len(deliver(sessions, notifier, clock)) == 1
 
     # The owner renews the subscription; the athlete has just finished a race.
     strava_double.set_inactive(False)

@@ -22,6 +22,7 @@ from scheduler.store.db import insert_for, transaction
 from scheduler.strava import alerts, budget, webhooks
 from scheduler.strava.sync import Poller
 from scheduler.strava.webhooks import WebhookDeps
+from tests.doubles.alert_outbox import deliver, queued_alerts
 from tests.doubles.strava_double import StravaDouble
 from tests.integration import test_strava_sync as sync_shared
 from tests.integration import test_strava_webhooks as webhook_shared
@@ -86,8 +87,9 @@ def test_a_forged_deauthorization_deletes_nothing_sends_nothing_and_is_undone_by
     reads = strava_double.reads_count
     assert poller.poll_athlete(ATHLETE).outcome == "skipped"
     problem = alerts.needs_reauth("Ada", ATHLETE, "test")
-    assert not alerts.alert_once(sessions, notifier, ATHLETE, problem, clock.now)
-    assert notifier.sent == []
+    assert not alerts.alert_once(sessions, ATHLETE, problem, clock.now, "UTC")
+    assert queued_alerts(sessions, ATHLETE) == []
+    assert deliver(sessions, notifier, clock) == []  # not even the race's ice, planned before
     assert post(receiver, event_body(object_id=race, subscription_id=subscribed))[0] == 200
     assert len(events(sessions)) == 1  # an activity event for a suspended athlete is not even stored
     assert strava_double.reads_count == reads
