@@ -29,7 +29,8 @@ from scheduler.domain.timing import QuietHours
 from scheduler.errors import InputError
 from scheduler.ingest import ReminderChange, checkins_of, profile_of
 from scheduler.store import models
-from scheduler.store.db import insert_for, transaction
+from scheduler.store.day_messages import insert_day_message
+from scheduler.store.db import transaction
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -344,29 +345,18 @@ def _differs(row: models.Reminder, step: ahead.AheadStep) -> bool:
 
 
 def _insert(session: Session, athlete_id: int, step: ahead.AheadStep, now: datetime) -> int | None:
-    statement = (
-        insert_for(session, models.Reminder)
-        .values(
-            activity_id=None,
-            athlete_id=athlete_id,
-            local_day=step.local_day,
-            step=step.step,
-            due_at=step.due_at,
-            expires_at=step.expires_at,
-            available_at=step.due_at,
-            status=ReminderStatus.PLANNED,
-            attempts=0,
-            title=step.title,
-            body=step.body,
-            tags=list(step.tags),
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
-        .returning(models.Reminder.id)
+    return insert_day_message(
+        session,
+        athlete_id,
+        local_day=step.local_day,
+        step=step.step,
+        due_at=step.due_at,
+        expires_at=step.expires_at,
+        title=step.title,
+        body=step.body,
+        tags=step.tags,
+        now=now,
     )
-    reminder_id: int | None = session.scalar(statement)
-    return reminder_id
 
 
 def _rewrite(session: Session, row: models.Reminder, step: ahead.AheadStep, now: datetime) -> None:

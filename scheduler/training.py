@@ -26,6 +26,7 @@ from scheduler.domain import form
 from scheduler.domain.activity import RUN_SPORTS
 from scheduler.domain.load import Workout, WorkoutLoad, daily_loads, workout_loads
 from scheduler.ingest import profile_of
+from scheduler.lookahead import athlete_zone  # where the athlete is now: one rule for the page and jobs
 from scheduler.store import models
 
 
@@ -91,17 +92,6 @@ def athlete_workouts(session: Session, athlete_id: int, fallback: ZoneInfo) -> l
             )
         )
     return workouts
-
-
-def athlete_zone(session: Session, athlete: models.Athlete, default_zone: str) -> ZoneInfo:
-    """Where the athlete is now: their latest activity's zone, else their profile's, else the default."""
-    latest = session.scalar(
-        select(models.Activity.timezone)
-        .where(models.Activity.athlete_id == athlete.id, models.Activity.deleted_at.is_(None))
-        .order_by(models.Activity.start_date.desc())
-        .limit(1)
-    )
-    return _zone(latest) or _zone(athlete.timezone) or ZoneInfo(default_zone)
 
 
 def athlete_form(session: Session, athlete: models.Athlete, default_zone: str, now: datetime) -> AthleteForm:

@@ -21,9 +21,10 @@ from scheduler.domain import evening
 from scheduler.domain.form import note_due, note_for
 from scheduler.domain.status import AthleteState, ReminderStatus
 from scheduler.ingest import profile_of
+from scheduler.lookahead import athlete_zone
 from scheduler.store import models
 from scheduler.store.db import insert_for, transaction
-from scheduler.training import AthleteForm, FormCache, athlete_form, athlete_zone
+from scheduler.training import AthleteForm, FormCache, athlete_form
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.status import PENDING, AthleteState
 from scheduler.store import models
+from scheduler.strava.alerts import is_alert_step
 from scheduler.web.signin import digest, issue_token
 from scheduler.web.views import EFFORT_LABELS, zone_of
 
@@ -87,6 +88,8 @@ def build(
         .order_by(models.Reminder.available_at, models.Reminder.id)
     )
     for reminder in reminders:
+        if is_alert_step(reminder.step):
+            continue  # a problem with the connection is told now, not an appointment to keep
         event = Event()
         event.add("uid", f"reminder-{reminder.id}@{UID_DOMAIN}")
         event.add("dtstamp", _utc(now))

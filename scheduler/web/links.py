@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from scheduler.domain.checkins import QUESTIONS, answers_of
+from scheduler.domain.ahead import REST_DAY_OFF
+from scheduler.domain.checkins import PAIN_ADVICE_STEP, QUESTIONS, answers_of
+from scheduler.domain.evening import FORM_STEP, WEEKLY_STEP
 from scheduler.notify.port import Link
+from scheduler.strava.alerts import is_alert_step
 from scheduler.web import signing
 
 # The buttons' words; the page's answer buttons say the same.
@@ -23,8 +26,19 @@ ALL_LABELS = {
 }
 
 
+# Messages that tell rather than ask for something to be done: nothing to answer, so no buttons or links
+# beyond the page (an alert, the weekly summary, a form note, pain advice, rest-day massages turned off).
+INFORMATION_STEPS = frozenset({WEEKLY_STEP, FORM_STEP, PAIN_ADVICE_STEP, REST_DAY_OFF})
+
+
+def carries_answers(step: str) -> bool:
+    return not (is_alert_step(step) or step in INFORMATION_STEPS)
+
+
 def answers_for(step: str) -> dict[str, str]:
-    """The answers a reminder of this step offers, action → words."""
+    """The answers a reminder of this step offers, action → words (none for a message that only tells)."""
+    if not carries_answers(step):
+        return {}
     return answers_of(step) or LABELS
 
 

@@ -19,7 +19,7 @@ from scheduler.domain.protocols import EQUIPMENT
 from scheduler.domain.status import PENDING, ReminderStatus
 from scheduler.ingest import ReminderChange
 from scheduler.store import models
-from scheduler.web import answers, checkins
+from scheduler.web import answers, checkins, links
 from scheduler.web.training_view import TrainingView, training_view
 
 PAST_DAYS = 14
@@ -201,7 +201,7 @@ def _reminder_view(row: models.Reminder, zone: tzinfo, today: date, now: datetim
 
 def _actions(row: models.Reminder, state: answers.ReminderState, now: datetime) -> list[str]:
     """The answer buttons of a reminder: a question's answers until it is answered, else done/skip/snooze."""
-    if row.expires_at <= now:
+    if row.expires_at <= now or not links.carries_answers(row.step):
         return []
     question = answers_of(row.step)
     if question:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.notify.apprise_notifier import AppriseNotifier
 from scheduler.settings import DispatchSettings
+from scheduler.store.day_messages import insert_day_message
 from scheduler.store.db import transaction
 from scheduler.web import answers
 from tests.doubles.receivers import HttpReceiver, Request, SmtpReceiver
@@ -119,3 +121,32 @@ def test_history_and_upcoming_json_carry_the_runners_answer(
     assert past[ice.id]["response"] == "skipped"
     assert pending[roll.id]["response"] == "snoozed"
     assert all(line["response"] is None for key, line in pending.items() if key != roll.id)
+
+
+def test_messages_that_only_tell_carry_no_answers(site: Site) -> None:
+    # A weekly summary and a connection alert: nothing to do, skip or snooze; the click still opens the page.
+    now = site.clock()
+    with transaction(site.sessions) as session:
+        for step, title in (
+            ("weekly_summary", "Your week"),
+            ("alert:polls_failing:09:00:00", "Strava fails"),
+        ):
+            insert_day_message(
+                session,
+                ADA,
+                local_day=now.date(),
+                step=step,
+                due_at=now,
+                expires_at=now + timedelta(hours=3),
+                title=title,
+                body="…",
+                tags=("routine",),
+                now=now,
+            )
+    with HttpReceiver() as ntfy:
+        dispatch(site, f"ntfy://{ntfy.host_port}/recovery-ada", site.url)
+        told = [r for r in ntfy.wait_for(4) if r.json()["title"] in {"Your week", "Strava fails"}]
+    assert len(told) == 2
+    assert all(header(r, "X-Actions") is None for r in told)
+    assert all((header(r, "X-Click") or "").startswith(f"{site.url}/athletes/{ADA}#reminder-") for r in told)
+    assert site.reminder(ADA, "weekly_summary").status == "sent"
