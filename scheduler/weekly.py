@@ -23,7 +23,8 @@ from scheduler.domain.status import AthleteState, ReminderStatus
 from scheduler.ingest import profile_of
 from scheduler.lookahead import athlete_zone
 from scheduler.store import models
-from scheduler.store.db import insert_for, transaction
+from scheduler.store.day_messages import insert_day_message
+from scheduler.store.db import transaction
 from scheduler.training import AthleteForm, FormCache, athlete_form
 
 log = logging.getLogger(__name__)
@@ -180,28 +181,19 @@ def _insert(
     body: str,
     now: datetime,
 ) -> bool:
-    statement = (
-        insert_for(session, models.Reminder)
-        .values(
-            activity_id=None,
-            athlete_id=athlete_id,
-            local_day=day,
-            step=step,
-            due_at=window.due_at,
-            expires_at=window.expires_at,
-            available_at=window.due_at,
-            status=ReminderStatus.PLANNED,
-            attempts=0,
-            title=title,
-            body=body,
-            tags=list(evening.TAGS),
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
-        .returning(models.Reminder.id)
+    queued = insert_day_message(
+        session,
+        athlete_id,
+        local_day=day,
+        step=step,
+        due_at=window.due_at,
+        expires_at=window.expires_at,
+        title=title,
+        body=body,
+        tags=evening.TAGS,
+        now=now,
     )
-    return session.scalar(statement) is not None
+    return queued is not None
 
 
 def last_summary(session: Session, athlete_id: int) -> models.Reminder | None:

@@ -16,11 +16,12 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.domain.status import AthleteState, ReminderStatus
+from scheduler.domain.status import AthleteState
 from scheduler.lookahead import athlete_zone
 from scheduler.store import athletes as athlete_store
 from scheduler.store import models
-from scheduler.store.db import insert_for, transaction
+from scheduler.store.day_messages import insert_day_message
+from scheduler.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -106,28 +107,19 @@ def alert_once(
             return False
         local = now.astimezone(athlete_zone(session, athlete, default_zone))
         step = alert_step(problem.key, local)
-        statement = (
-            insert_for(session, models.Reminder)
-            .values(
-                activity_id=None,
-                athlete_id=athlete_id,
-                local_day=local.date(),
-                step=step,
-                due_at=now,
-                expires_at=now + ALERT_LIFETIME,
-                available_at=now,
-                status=ReminderStatus.PLANNED,
-                attempts=0,
-                title=problem.title,
-                body=problem.body,
-                tags=list(problem.tags),
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
-            .returning(models.Reminder.id)
+        queued = insert_day_message(
+            session,
+            athlete_id,
+            local_day=local.date(),
+            step=step,
+            due_at=now,
+            expires_at=now + ALERT_LIFETIME,
+            title=problem.title,
+            body=problem.body,
+            tags=problem.tags,
+            now=now,
         )
-        if session.scalar(statement) is None:  # the same alert in the same second: it is queued already
+        if queued is None:  # the same alert in the same second: it is queued already
             return False
         athlete_store.mark_alerted(athlete, problem.key, now)
     log.warning("athlete %s: queued alert %s: %s", athlete_id, problem.key, problem.title)

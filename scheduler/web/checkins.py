@@ -40,7 +40,7 @@ from scheduler.domain.timing import QuietHours
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, ReminderChange, profile_of, replan_profile
 from scheduler.store import models
-from scheduler.store.db import insert_for
+from scheduler.store.day_messages import insert_day_message
 from scheduler.web.answers import AnswerRefused, NotFound
 
 PAIN_REASON = "pain reported: no massage, rolling or massage gun for 72 h (cold is fine)"
@@ -240,25 +240,17 @@ def _put_message(session: Session, athlete_id: int, message: DayMessage, now: da
             existing.title, existing.body = message.title, message.body
             existing.attempts, existing.last_error, existing.updated_at = 0, None, now
         return
-    session.execute(
-        insert_for(session, models.Reminder)
-        .values(
-            activity_id=None,
-            athlete_id=athlete_id,
-            local_day=message.local_day,
-            step=message.step,
-            due_at=message.due_at,
-            expires_at=message.expires_at,
-            available_at=message.due_at,
-            status=ReminderStatus.PLANNED,
-            attempts=0,
-            title=message.title,
-            body=message.body,
-            tags=list(message.tags),
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["athlete_id", "local_day", "step"])
+    insert_day_message(
+        session,
+        athlete_id,
+        local_day=message.local_day,
+        step=message.step,
+        due_at=message.due_at,
+        expires_at=message.expires_at,
+        title=message.title,
+        body=message.body,
+        tags=message.tags,
+        now=now,
     )
 
 

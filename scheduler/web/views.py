@@ -321,14 +321,26 @@ def change_views(
 ) -> list[ChangeView]:
     """What a check-in changed, in the reminders' own local times (their activity's zone)."""
     shown = []
+    athlete_zones: dict[int, tzinfo] = {}
     for change in changes:
         row = session.execute(
-            select(R.title, models.Activity.timezone)
+            select(R.title, R.athlete_id, R.activity_id, models.Activity.timezone)
             .join(models.Activity, models.Activity.id == R.activity_id, isouter=True)
             .where(R.id == change.reminder_id)
         ).one_or_none()
-        title, zone_name = (row.title, row.timezone) if row is not None else (change.step, None)
-        zone = zone_of(zone_name, default_zone)
+        title = row.title if row is not None else change.step
+        if row is not None and row.activity_id is None:
+            # A message about a day (before a run, a rest day, pain advice) is in the athlete's own zone.
+            if row.athlete_id not in athlete_zones:
+                athlete = session.get(models.Athlete, row.athlete_id)
+                athlete_zones[row.athlete_id] = (
+                    lookahead.athlete_zone(session, athlete, default_zone)
+                    if athlete
+                    else ZoneInfo(default_zone)
+                )
+            zone = athlete_zones[row.athlete_id]
+        else:
+            zone = zone_of(row.timezone if row is not None else None, default_zone)
         shown.append(
             ChangeView(
                 change=CHANGE_LABELS.get(change.change, change.change),
