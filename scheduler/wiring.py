@@ -64,6 +64,10 @@ class LazyAppriseNotifier:
                 self._notifier = AppriseNotifier(self._urls, self._config_path, timeout=self._timeout)
             return self._notifier
 
+    def ready(self) -> None:
+        """Build the apprise notifier now: a broken configuration fails here, before any attempt."""
+        self._get()
+
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
         return self._get().send(message, athlete_urls)
 

@@ -20,12 +20,12 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal, cast
+from typing import Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -140,14 +140,13 @@ class _Completions:
 class Dispatcher:
     """Sends due reminders from the outbox. `run_once` may be called from several threads and processes.
 
-    `notifier_for` is a Notifier, or a callable returning one (called once per pass that has work, so a
-    changed configuration applies without a restart).
+    `notifier.ready()` is called once per pass that has work; when it raises, the pass gives its rows back.
     """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        notifier_for: Notifier | Callable[[], Notifier],
+        notifier: Notifier,
         settings: DispatchSettings,
         instance_id: str,
         clock: Clock = utc_now,
@@ -160,7 +159,7 @@ class Dispatcher:
         # With the page's public URL, every message carries the runner's signed answers and the page's link.
         self._public_url = public_url
         self._link_key: bytes | None = None
-        self._notifier_for = notifier_for
+        self._notifier = notifier
         self._settings = settings
         self._instance = instance_id
         self._clock = clock
@@ -254,7 +253,7 @@ class Dispatcher:
                     chunk = settled.claimed
                     if chunk:
                         claimed_total += len(chunk)
-                        notifier = notifier or self._notifier_or_release(chunk)
+                        notifier = notifier or self._ready_or_release(chunk)
                         pool = pool or ThreadPoolExecutor(
                             self._settings.workers, thread_name_prefix="dispatch"
                         )
@@ -311,11 +310,10 @@ class Dispatcher:
             log.info("gave back %d leased reminder(s)", released)
         return released
 
-    def _notifier_or_release(self, claimed: list[outbox.Claimed]) -> Notifier:
-        if callable(getattr(self._notifier_for, "send", None)):
-            return cast(Notifier, self._notifier_for)
+    def _ready_or_release(self, claimed: list[outbox.Claimed]) -> Notifier:
         try:
-            return cast(Callable[[], Notifier], self._notifier_for)()
+            self._notifier.ready()
+            return self._notifier
         except Exception:
             # No notifier (e.g. a configuration error): give the rows back rather than sit on their leases.
             with transaction(self._sessions) as session:

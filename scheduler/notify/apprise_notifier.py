@@ -116,6 +116,9 @@ class AppriseNotifier:
     def configured(self) -> bool:
         return bool(self._urls or self._config_path)
 
+    def ready(self) -> None:
+        """Nothing to prepare: apprise is loaded, and each send reads its destinations afresh."""
+
     def destinations(self, athlete_urls: Sequence[str] = ()) -> list[str]:
         """The privacy form of every destination a send would consider (before routing by tags)."""
         found, invalid = self._load(athlete_urls)

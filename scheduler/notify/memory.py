@@ -65,6 +65,9 @@ class MemoryNotifier:
         with self._lock:
             return self._attempts
 
+    def ready(self) -> None:
+        """Always ready: nothing to load."""
+
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
         given = tuple(athlete_urls) or self._defaults
         chosen = [

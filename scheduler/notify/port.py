@@ -87,6 +87,11 @@ def destination_keys(public_urls: Sequence[str]) -> list[str]:
 
 
 class Notifier(Protocol):
+    def ready(self) -> None:
+        """Load what sending needs, once per dispatch pass that has work. Raises when it cannot (a broken
+        configuration): the dispatcher then gives the claimed rows back without spending an attempt."""
+        ...
+
     def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
         """Send to the athlete's own URLs when given, else to the defaults; routed by the message's tags.
 

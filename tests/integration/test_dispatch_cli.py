@@ -110,7 +110,9 @@ def outbox(tmp_path: Path) -> Iterator[dict[str, int]]:
     yield {"sent": sent, "later": later, "retrying": retrying, "stale": stale}
 
 
-def test_upcoming_lists_pending_reminders_soonest_first_in_local_time(outbox, tmp_path: Path) -> None:
+def test_upcoming_lists_pending_reminders_soonest_first_in_local_time(
+    outbox: dict[str, int], tmp_path: Path
+) -> None:
     done = recovery(["upcoming", "--json"], tmp_path)
 
     assert done.returncode == 0, done.stderr
@@ -138,7 +140,9 @@ def test_upcoming_lists_pending_reminders_soonest_first_in_local_time(outbox, tm
     }
 
 
-def test_history_shows_sent_and_expired_with_destinations_and_errors(outbox, tmp_path: Path) -> None:
+def test_history_shows_sent_and_expired_with_destinations_and_errors(
+    outbox: dict[str, int], tmp_path: Path
+) -> None:
     done = recovery(["history", "--json"], tmp_path)
 
     assert done.returncode == 0, done.stderr
@@ -158,7 +162,7 @@ def test_history_shows_sent_and_expired_with_destinations_and_errors(outbox, tmp
     )
 
 
-def test_the_human_forms_are_tables(outbox, tmp_path: Path) -> None:
+def test_the_human_forms_are_tables(outbox: dict[str, int], tmp_path: Path) -> None:
     upcoming = recovery(["upcoming"], tmp_path)
     history = recovery(["history"], tmp_path)
 

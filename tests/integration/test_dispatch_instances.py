@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import func, select
@@ -66,7 +67,8 @@ def finish(processes: list[subprocess.Popen[bytes]], logs: Path) -> None:
     deadline = time.monotonic() + DEADLINE + 10
     for process in processes:
         process.wait(timeout=max(deadline - time.monotonic(), 1))
-        instance = process.args[process.args.index("--instance") + 1]  # type: ignore[union-attr]
+        args = cast(list[str], process.args)
+        instance = args[args.index("--instance") + 1]
         assert process.returncode == 0, (logs / f"{instance}.log").read_text()
 
 
@@ -132,18 +134,24 @@ def run_with_a_crash(url: str, receiver: HttpReceiver, processes: int, logs: Pat
 
 
 @pytest.mark.postgres
-def test_three_processes_on_postgres_deliver_each_reminder_once(pg_url: str, http, tmp_path: Path) -> None:
+def test_three_processes_on_postgres_deliver_each_reminder_once(
+    pg_url: str, http: HttpReceiver, tmp_path: Path
+) -> None:
     run_all(pg_url, http, 3, tmp_path)
 
 
-def test_two_processes_on_sqlite_deliver_each_reminder_once(sqlite_url: str, http, tmp_path: Path) -> None:
+def test_two_processes_on_sqlite_deliver_each_reminder_once(
+    sqlite_url: str, http: HttpReceiver, tmp_path: Path
+) -> None:
     run_all(sqlite_url, http, 2, tmp_path)
 
 
 @pytest.mark.postgres
-def test_a_killed_process_on_postgres_loses_nothing(pg_url: str, http, tmp_path: Path) -> None:
+def test_a_killed_process_on_postgres_loses_nothing(pg_url: str, http: HttpReceiver, tmp_path: Path) -> None:
     run_with_a_crash(pg_url, http, 3, tmp_path)
 
 
-def test_a_killed_process_on_sqlite_loses_nothing(sqlite_url: str, http, tmp_path: Path) -> None:
+def test_a_killed_process_on_sqlite_loses_nothing(
+    sqlite_url: str, http: HttpReceiver, tmp_path: Path
+) -> None:
     run_with_a_crash(sqlite_url, http, 2, tmp_path)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, update
+from sqlalchemy import Connection, Engine, event, update
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.dispatch.backoff import Backoff
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.domain.status import AthleteState
 from scheduler.notify.memory import MemoryNotifier
+from scheduler.notify.port import Message, SendResult
 from scheduler.settings import DispatchSettings
 from scheduler.store import models
 from scheduler.store.db import transaction
@@ -52,7 +56,9 @@ def make(
     return Dispatcher(sessions, notifier, config, instance, clock, backoff=NO_JITTER)
 
 
-def test_a_due_reminder_is_sent_once_and_logged(seeded, notifier, clock) -> None:
+def test_a_due_reminder_is_sent_once_and_logged(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(minutes=1))
     dispatcher = make(seeded, notifier, clock)
 
@@ -76,7 +82,9 @@ def test_a_due_reminder_is_sent_once_and_logged(seeded, notifier, clock) -> None
     assert delivery.results == [{"destination": "memory://default", "ok": True, "error": None}]
 
 
-def test_nothing_is_sent_before_it_is_due_and_the_wake_up_time_is_known(seeded, notifier, clock) -> None:
+def test_nothing_is_sent_before_it_is_due_and_the_wake_up_time_is_known(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     due = T0 + timedelta(hours=6)
     add_reminders(seeded, T0, 1, activity_id=100, due_at=due)
     dispatcher = make(seeded, notifier, clock)
@@ -89,7 +97,9 @@ def test_nothing_is_sent_before_it_is_due_and_the_wake_up_time_is_known(seeded, 
     assert dispatcher.next_due_at() is None
 
 
-def test_a_reminder_past_its_window_expires_and_is_never_sent(seeded, notifier, clock) -> None:
+def test_a_reminder_past_its_window_expires_and_is_never_sent(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(
         seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(hours=4), useful_for=timedelta(hours=3)
     )
@@ -108,7 +118,7 @@ def set_state(sessions: sessionmaker[Session], athlete_id: int, state: str) -> N
 
 
 def test_a_suspended_athletes_reminders_wait_and_go_out_once_they_are_active_again(
-    seeded, notifier, clock
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
 ) -> None:
     add_athlete(seeded, T0, athlete_id=2)
     add_activity(seeded, T0, activity_id=200, athlete_id=2)
@@ -134,7 +144,9 @@ def test_a_suspended_athletes_reminders_wait_and_go_out_once_they_are_active_aga
     assert reminder(seeded, waiting).status == "sent"
 
 
-def test_a_suspended_athletes_reminder_still_expires_at_its_own_expiry_only(seeded, notifier, clock) -> None:
+def test_a_suspended_athletes_reminder_still_expires_at_its_own_expiry_only(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100, useful_for=timedelta(hours=3))
     set_state(seeded, 1, AthleteState.SUSPENDED)
     dispatcher = make(seeded, notifier, clock)
@@ -148,7 +160,9 @@ def test_a_suspended_athletes_reminder_still_expires_at_its_own_expiry_only(seed
     assert notifier.attempts == 0
 
 
-def test_a_retry_goes_only_to_the_destinations_that_failed(seeded, clock) -> None:
+def test_a_retry_goes_only_to_the_destinations_that_failed(
+    seeded: sessionmaker[Session], clock: FakeClock
+) -> None:
     notifier = MemoryNotifier(["memory://phone", "memory://mail"])
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     dispatcher = make(seeded, notifier, clock)
@@ -164,7 +178,9 @@ def test_a_retry_goes_only_to_the_destinations_that_failed(seeded, clock) -> Non
     assert (row.status, row.attempts, row.delivered_to) == ("sent", 2, ["memory://phone"])
 
 
-def test_some_destinations_never_reached_ends_partial_listing_them(seeded, clock) -> None:
+def test_some_destinations_never_reached_ends_partial_listing_them(
+    seeded: sessionmaker[Session], clock: FakeClock
+) -> None:
     notifier = MemoryNotifier(["memory://phone", "memory://mail"])
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     dispatcher = make(seeded, notifier, clock, max_attempts=2)
@@ -181,7 +197,9 @@ def test_some_destinations_never_reached_ends_partial_listing_them(seeded, clock
     assert row.last_error == "memory://mail: mail server down; gave up after 2 attempts"
 
 
-def test_a_partly_delivered_reminder_whose_window_closes_is_partial_not_expired(seeded, clock) -> None:
+def test_a_partly_delivered_reminder_whose_window_closes_is_partial_not_expired(
+    seeded: sessionmaker[Session], clock: FakeClock
+) -> None:
     notifier = MemoryNotifier(["memory://phone", "memory://mail"])
     [rid] = add_reminders(seeded, T0, 1, activity_id=100, useful_for=timedelta(minutes=10))
     dispatcher = make(seeded, notifier, clock, max_attempts=5)
@@ -196,7 +214,9 @@ def test_a_partly_delivered_reminder_whose_window_closes_is_partial_not_expired(
     assert (row.status, row.last_error) == ("partial", "memory://mail: mail server down")
 
 
-def test_failures_back_off_exponentially_then_succeed(seeded, notifier, clock) -> None:
+def test_failures_back_off_exponentially_then_succeed(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     dispatcher = make(seeded, notifier, clock)
     notifier.fail(times=2, error="HTTP 500")
@@ -223,7 +243,9 @@ def test_failures_back_off_exponentially_then_succeed(seeded, notifier, clock) -
     assert len(notifier.messages) == 1
 
 
-def test_it_gives_up_after_max_attempts(seeded, notifier, clock) -> None:
+def test_it_gives_up_after_max_attempts(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     dispatcher = make(seeded, notifier, clock, max_attempts=2)
     notifier.fail(error="refused")
@@ -240,7 +262,9 @@ def test_it_gives_up_after_max_attempts(seeded, notifier, clock) -> None:
     assert len(deliveries(seeded, rid)) == 2
 
 
-def test_a_retry_that_would_land_after_expiry_fails_now(seeded, notifier, clock) -> None:
+def test_a_retry_that_would_land_after_expiry_fails_now(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0, useful_for=timedelta(seconds=20))
     notifier.fail(error="refused")
 
@@ -252,7 +276,9 @@ def test_a_retry_that_would_land_after_expiry_fails_now(seeded, notifier, clock)
     assert "the next attempt would fall after the step's expiry" in (row.last_error or "")
 
 
-def test_a_notifier_that_raises_counts_as_a_failed_attempt(seeded, notifier, clock) -> None:
+def test_a_notifier_that_raises_counts_as_a_failed_attempt(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     notifier.raise_next(RuntimeError("json://user:hunter2@host boom"))
 
@@ -265,7 +291,9 @@ def test_a_notifier_that_raises_counts_as_a_failed_attempt(seeded, notifier, clo
     assert "hunter2" not in str(deliveries(seeded, rid)[0].results)
 
 
-def test_the_athletes_own_urls_are_passed_to_the_notifier(sessions, notifier, clock) -> None:
+def test_the_athletes_own_urls_are_passed_to_the_notifier(
+    sessions: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     add_athlete(sessions, T0, athlete_id=2, notify_urls=["ntfy://ntfy.sh/ada"])
     add_activity(sessions, T0, activity_id=200, athlete_id=2)
     add_reminders(sessions, T0, 1, activity_id=200, athlete_id=2)
@@ -275,13 +303,15 @@ def test_the_athletes_own_urls_are_passed_to_the_notifier(sessions, notifier, cl
     assert [s.destinations for s in notifier.sent] == [("ntfy://ntfy.sh/ada",)]
 
 
-def test_a_pass_sends_soonest_first_never_holding_more_than_batch_size_leases(seeded, clock) -> None:
+def test_a_pass_sends_soonest_first_never_holding_more_than_batch_size_leases(
+    seeded: sessionmaker[Session], clock: FakeClock
+) -> None:
     dues = [T0 - timedelta(minutes=n) for n in range(7)]
     add_reminders(seeded, T0, 7, activity_id=100, due_at=dues)
     leases_seen: list[int] = []
 
     class CountingNotifier(MemoryNotifier):
-        def send(self, message, athlete_urls=()):  # type: ignore[no-untyped-def]
+        def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
             with seeded() as session:
                 leases_seen.append(
                     session.query(models.Reminder).filter_by(status="sending", leased_by="a").count()
@@ -296,7 +326,9 @@ def test_a_pass_sends_soonest_first_never_holding_more_than_batch_size_leases(se
     assert max(leases_seen) == 2
 
 
-def test_a_live_lease_is_respected_and_a_lapsed_one_is_taken_over(seeded, notifier, clock) -> None:
+def test_a_live_lease_is_respected_and_a_lapsed_one_is_taken_over(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     with transaction(seeded) as session:  # another instance holds it, as if it had crashed mid-send
         session.execute(
@@ -314,11 +346,13 @@ def test_a_live_lease_is_respected_and_a_lapsed_one_is_taken_over(seeded, notifi
     assert reminder(seeded, rid).status == "sent"
 
 
-def test_an_outcome_after_the_lease_lapsed_does_not_overwrite_the_new_holder(seeded, clock) -> None:
+def test_an_outcome_after_the_lease_lapsed_does_not_overwrite_the_new_holder(
+    seeded: sessionmaker[Session], clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
 
     class SlowNotifier(MemoryNotifier):
-        def send(self, message, athlete_urls=()):  # type: ignore[no-untyped-def]
+        def send(self, message: Message, athlete_urls: Sequence[str] = ()) -> SendResult:
             # While this send is in progress the lease runs out and instance "b" takes the row.
             clock.advance(seconds=61)
             with transaction(seeded) as session:
@@ -337,7 +371,9 @@ def test_an_outcome_after_the_lease_lapsed_does_not_overwrite_the_new_holder(see
     assert len(deliveries(seeded, rid)) == 1  # the attempt itself is still on record
 
 
-def test_release_gives_leases_back_for_another_instance_at_once(seeded, notifier, clock) -> None:
+def test_release_gives_leases_back_for_another_instance_at_once(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     add_reminders(seeded, T0, 3, activity_id=100)
     with transaction(seeded) as session:
         session.execute(
@@ -354,7 +390,9 @@ def test_release_gives_leases_back_for_another_instance_at_once(seeded, notifier
     assert staying.run_once().sent == 3
 
 
-def test_two_dispatchers_in_threads_send_each_reminder_once(seeded, notifier, clock) -> None:
+def test_two_dispatchers_in_threads_send_each_reminder_once(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     add_reminders(seeded, T0, 60, activity_id=100)
     dispatchers = [make(seeded, notifier, clock, instance=name, batch_size=7) for name in ("a", "b", "c")]
 
@@ -373,12 +411,21 @@ def test_two_dispatchers_in_threads_send_each_reminder_once(seeded, notifier, cl
     assert len(set(titles)) == 60
 
 
-def test_a_pass_with_nothing_due_is_two_statements(seeded, notifier, clock, engine: Engine) -> None:
+def test_a_pass_with_nothing_due_is_two_statements(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock, engine: Engine
+) -> None:
     add_reminders(seeded, T0, 200, activity_id=100, due_at=T0 + timedelta(hours=8))
     dispatcher = make(seeded, notifier, clock)
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def record(
+        conn: Connection,
+        cursor: DBAPICursor,
+        statement: str,
+        parameters: Any,
+        context: ExecutionContext | None,
+        executemany: bool,
+    ) -> None:
         statements.append(statement.split()[0].upper())
 
     event.listen(engine, "before_cursor_execute", record)
@@ -391,30 +438,36 @@ def test_a_pass_with_nothing_due_is_two_statements(seeded, notifier, clock, engi
     assert [s for s in statements if s not in ("BEGIN",)] == ["UPDATE", "UPDATE"]
 
 
-def test_a_notifier_factory_is_asked_once_per_pass_with_work(seeded, notifier, clock) -> None:
+def test_the_notifier_is_made_ready_once_per_pass_with_work(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     calls: list[int] = []
 
-    def factory() -> MemoryNotifier:
-        calls.append(1)
-        return notifier
+    class Counting(MemoryNotifier):
+        def ready(self) -> None:
+            calls.append(1)
 
-    dispatcher = Dispatcher(seeded, factory, DispatchSettings(), "a", clock)
-    dispatcher.run_once()  # nothing due: no notifier needed
+    counting = Counting()
+    dispatcher = Dispatcher(seeded, counting, DispatchSettings(), "a", clock)
+    dispatcher.run_once()  # nothing due: nothing to load
     add_reminders(seeded, T0, 3, activity_id=100)
     dispatcher.run_once()
 
     assert len(calls) == 1
-    assert len(notifier.messages) == 3
+    assert len(counting.messages) == 3
 
 
-def test_rows_are_given_back_when_no_notifier_can_be_built(seeded, notifier, clock) -> None:
+def test_rows_are_given_back_when_no_notifier_can_be_built(
+    seeded: sessionmaker[Session], notifier: MemoryNotifier, clock: FakeClock
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
 
-    def broken() -> MemoryNotifier:
-        raise ValueError("bad apprise config")
+    class Broken(MemoryNotifier):
+        def ready(self) -> None:
+            raise ValueError("bad apprise config")
 
     with pytest.raises(ValueError):
-        Dispatcher(seeded, broken, DispatchSettings(), "a", clock).run_once()
+        Dispatcher(seeded, Broken(), DispatchSettings(), "a", clock).run_once()
 
     row = reminder(seeded, rid)
     assert (row.status, row.leased_by, row.attempts) == ("planned", None, 0)

@@ -31,7 +31,9 @@ def dispatcher(
     return Dispatcher(sessions, AppriseNotifier([url]), settings, "test", clock, backoff=Backoff(jitter=0))
 
 
-def test_a_receiver_failing_twice_gets_the_reminder_on_the_third_attempt(seeded, http: HttpReceiver) -> None:
+def test_a_receiver_failing_twice_gets_the_reminder_on_the_third_attempt(
+    seeded: sessionmaker[Session], http: HttpReceiver
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     clock = FakeClock(T0)
     sender = dispatcher(seeded, f"json://{http.host_port}/inbox", clock)
@@ -53,7 +55,9 @@ def test_a_receiver_failing_twice_gets_the_reminder_on_the_third_attempt(seeded,
     assert history[0].results[0]["destination"].startswith(f"json://{http.host_port}/inbox")
 
 
-def test_a_receiver_that_never_answers_ends_failed_with_the_error(seeded, http: HttpReceiver) -> None:
+def test_a_receiver_that_never_answers_ends_failed_with_the_error(
+    seeded: sessionmaker[Session], http: HttpReceiver
+) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100)
     clock = FakeClock(T0)
     sender = dispatcher(seeded, f"json://{http.host_port}/inbox?rto=0.3&cto=0.3", clock, max_attempts=2)
@@ -72,7 +76,7 @@ def test_a_receiver_that_never_answers_ends_failed_with_the_error(seeded, http: 
     assert http.delivered == []
 
 
-def test_an_expired_reminder_is_never_sent(seeded, http: HttpReceiver) -> None:
+def test_an_expired_reminder_is_never_sent(seeded: sessionmaker[Session], http: HttpReceiver) -> None:
     [rid] = add_reminders(seeded, T0, 1, activity_id=100, due_at=T0 - timedelta(hours=3, minutes=1))
     sender = dispatcher(seeded, f"json://{http.host_port}/inbox", FakeClock(T0))
 
@@ -104,7 +108,9 @@ def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_attempts_failures_and_lateness_are_counted_per_service(seeded, http: HttpReceiver) -> None:
+def test_attempts_failures_and_lateness_are_counted_per_service(
+    seeded: sessionmaker[Session], http: HttpReceiver
+) -> None:
     add_reminders(seeded, T0, 2, activity_id=100, due_at=T0 - timedelta(seconds=4))
     clock = FakeClock(T0)
     settings = DispatchSettings(lease_seconds=60, max_attempts=1, batch_size=10, workers=2)
