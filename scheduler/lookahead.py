@@ -221,7 +221,7 @@ def _efforts(session: Session, athlete_id: int, since: datetime, default_zone: s
     ]
 
 
-def _rest_history(session: Session, athlete: models.Athlete) -> ahead.RestDayHistory:
+def _rest_history(session: Session, athlete: models.Athlete, now: datetime) -> ahead.RestDayHistory:
     went_out = (ReminderStatus.SENT, ReminderStatus.PARTIAL, ReminderStatus.SENDING)
     # A skip before it went out (the row is then cancelled) is a skip all the same.
     rows = session.execute(
@@ -229,6 +229,7 @@ def _rest_history(session: Session, athlete: models.Athlete) -> ahead.RestDayHis
             models.Reminder.local_day,
             models.Reminder.status,
             models.Reminder.due_at,
+            models.Reminder.expires_at,
             models.Reminder.response,
         )
         .where(
@@ -240,8 +241,12 @@ def _rest_history(session: Session, athlete: models.Athlete) -> ahead.RestDayHis
     ).all()
     since = athlete.rest_days_since
     return ahead.RestDayHistory(
-        days=frozenset(day for day, status, _, _ in rows if day is not None and status in went_out),
-        answers=tuple(answer for _, _, due, answer in rows if since is None or due > since),
+        days=frozenset(day for day, status, _, _, _ in rows if day is not None and status in went_out),
+        answers=tuple(
+            answer
+            for _, _, due, expires, answer in rows
+            if (since is None or due > since) and (answer is not None or expires <= now)
+        ),
     )
 
 
@@ -252,7 +257,7 @@ def plan_athlete(
     now = now.astimezone(UTC)
     protocol = _ahead_protocol(protocols)
     known = run_habits(session, athlete, now, default_zone)
-    rest_history = _rest_history(session, athlete)
+    rest_history = _rest_history(session, athlete, now)
     rest_days = ahead.RestDays(athlete.rest_days)
     told: list[ahead.AheadStep] = []
     if rest_days != ahead.RestDays.OFF and ahead.rest_days_stopped(rest_history):

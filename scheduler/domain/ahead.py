@@ -239,8 +239,8 @@ class PastEffort:
 @dataclass(frozen=True, slots=True)
 class RestDayHistory:
     """Earlier rest-day messages: the local days one went out (sent or in flight; planned ones are planned
-    again), and the answers of those that went out since the setting last changed, oldest first (None: no
-    answer)."""
+    again), and the answers of those that went out since the setting last changed, oldest first (None: its
+    time passed with no answer; one that can still be answered is not judged yet)."""
 
     days: frozenset[date] = frozenset()
     answers: tuple[str | None, ...] = ()
@@ -350,9 +350,9 @@ def _pre_run_steps(given: AheadInput, protocol: AheadProtocol, now: datetime) ->
 
 
 def rest_days_stopped(history: RestDayHistory) -> bool:
-    """Three rest-day messages in a row skipped: the runner does not want them."""
+    """Three rest-day messages in a row skipped, or gone by unanswered: the runner does not want them."""
     last = history.answers[-SKIPS_TO_STOP:]
-    return len(last) == SKIPS_TO_STOP and all(answer == "skipped" for answer in last)
+    return len(last) == SKIPS_TO_STOP and all(answer in (None, "skipped") for answer in last)
 
 
 def _rest_day_steps(given: AheadInput, protocol: AheadProtocol, now: datetime) -> list[AheadStep]:

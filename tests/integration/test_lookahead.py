@@ -367,3 +367,41 @@ def test_the_page_shows_what_was_learned_and_sets_run_times(sessions: sessionmak
         assert tuple(stored) == (["wed 06:00"], "daily")  # nothing changed
     finally:
         running.server.stop()
+
+
+def test_rest_day_massages_that_go_by_unanswered_stop_them_too(sessions: sessionmaker[Session]) -> None:
+    seed(sessions)
+    wed_noon = wall_clock_on(TUESDAY + timedelta(days=1), time(12, 0), TORONTO)
+
+    def went_out(back: int, expires_after: timedelta) -> None:
+        day = TUESDAY - timedelta(days=back)
+        due = wall_clock_on(day, time(20, 30), TORONTO)
+        with transaction(sessions) as session:
+            session.add(
+                models.Reminder(
+                    athlete_id=ADA,
+                    local_day=day,
+                    step=REST_DAY_FOOT,
+                    due_at=due,
+                    expires_at=due + expires_after,
+                    available_at=due,
+                    status="sent",
+                    sent_at=due,
+                    title="Rest-day foot massage tonight",
+                    body="…",
+                    created_at=due,
+                    updated_at=due,
+                )
+            )
+
+    went_out(6, timedelta(minutes=90))
+    went_out(4, timedelta(minutes=90))
+    # The third can still be answered (a long usefulness, for the test): not judged yet.
+    went_out(2, timedelta(days=3))
+    assert f"added {REST_DAY_OFF}" not in plan(sessions, wed_noon)
+    # Once its time has passed with no answer, three went by unanswered: they stop, and the runner is told.
+    later = wall_clock_on(TUESDAY + timedelta(days=1), time(21, 0), TORONTO)
+    assert f"added {REST_DAY_OFF}" in plan(sessions, later)
+    with sessions() as session:
+        athlete = session.get(models.Athlete, ADA)
+        assert athlete is not None and athlete.rest_days == "off"

@@ -255,7 +255,9 @@ def test_a_run_expected_that_day_waits_until_its_time_has_passed() -> None:
         (("skipped", "skipped"), False),
         (("skipped", "skipped", "skipped"), True),
         (("done", "skipped", "skipped", "skipped"), True),
-        (("skipped", "skipped", None), False),
+        (("skipped", "skipped", None), True),  # the last went by unanswered
+        ((None, None, None), True),  # never answered
+        (("done", None, None), False),
         (("skipped", "done", "skipped", "skipped"), False),
     ],
 )
