@@ -28,8 +28,7 @@ from scheduler.domain.status import UNSENT, AthleteState, ReminderStatus
 from scheduler.domain.timing import QuietHours
 from scheduler.errors import InputError
 from scheduler.ingest import ReminderChange, checkins_of, profile_of
-from scheduler.store import models
-from scheduler.store.day_messages import insert_day_message
+from scheduler.store import day_messages, models
 from scheduler.store.db import transaction
 
 log = logging.getLogger(__name__)
@@ -350,18 +349,7 @@ def _differs(row: models.Reminder, step: ahead.AheadStep) -> bool:
 
 
 def _insert(session: Session, athlete_id: int, step: ahead.AheadStep, now: datetime) -> int | None:
-    return insert_day_message(
-        session,
-        athlete_id,
-        local_day=step.local_day,
-        step=step.step,
-        due_at=step.due_at,
-        expires_at=step.expires_at,
-        title=step.title,
-        body=step.body,
-        tags=step.tags,
-        now=now,
-    )
+    return day_messages.queue(session, athlete_id, step, now)
 
 
 def _rewrite(session: Session, row: models.Reminder, step: ahead.AheadStep, now: datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -55,3 +56,38 @@ def insert_day_message(
     )
     reminder_id: int | None = session.scalar(statement)
     return reminder_id
+
+
+class DayMessage(Protocol):
+    """What a planner hands over (scheduler.domain.ahead.AheadStep, scheduler.domain.checkins.DayMessage)."""
+
+    @property
+    def local_day(self) -> date: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+
+
+def queue(session: Session, athlete_id: int, message: DayMessage, now: datetime) -> int | None:
+    """`insert_day_message` for a planner's message."""
+    return insert_day_message(
+        session,
+        athlete_id,
+        local_day=message.local_day,
+        step=message.step,
+        due_at=message.due_at,
+        expires_at=message.expires_at,
+        title=message.title,
+        body=message.body,
+        tags=message.tags,
+        now=now,
+    )

@@ -39,8 +39,7 @@ from scheduler.domain.status import ReminderStatus
 from scheduler.domain.timing import QuietHours
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, ReminderChange, profile_of, replan_profile
-from scheduler.store import models
-from scheduler.store.day_messages import insert_day_message
+from scheduler.store import day_messages, models
 from scheduler.web.answers import AnswerRefused, NotFound
 
 PAIN_REASON = "pain reported: no massage, rolling or massage gun for 72 h (cold is fine)"
@@ -240,18 +239,7 @@ def _put_message(session: Session, athlete_id: int, message: DayMessage, now: da
             existing.title, existing.body = message.title, message.body
             existing.attempts, existing.last_error, existing.updated_at = 0, None, now
         return
-    insert_day_message(
-        session,
-        athlete_id,
-        local_day=message.local_day,
-        step=message.step,
-        due_at=message.due_at,
-        expires_at=message.expires_at,
-        title=message.title,
-        body=message.body,
-        tags=message.tags,
-        now=now,
-    )
+    day_messages.queue(session, athlete_id, message, now)
 
 
 def _withdraw_pain_question(session: Session, athlete_id: int, now: datetime, reason: str) -> None:
