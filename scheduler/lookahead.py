@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.domain import ahead, habits
 from scheduler.domain.activity import RUN_SPORTS
 from scheduler.domain.protocols import Protocols, default_protocols_path, load_protocols
-from scheduler.domain.status import UNSENT, AthleteState, ReminderStatus
+from scheduler.domain.status import UNSENT, ReminderStatus
 from scheduler.domain.timing import QuietHours
 from scheduler.errors import InputError
 from scheduler.ingest import ReminderChange, checkins_of, profile_of
 from scheduler.store import day_messages, models
-from scheduler.store.db import transaction
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -37,7 +36,6 @@ _T = TypeVar("_T")
 CANCEL_REASON = "no longer expected (a run came, a check-in or the settings changed)"
 # Enough history to learn from (WINDOW_WEEKS of weekdays) and to judge the last HIT_DAYS by it.
 _HISTORY = timedelta(weeks=habits.WINDOW_WEEKS, days=habits.HIT_DAYS + 1)
-_PLANNED_STATES = (AthleteState.ACTIVE, AthleteState.FILES_ONLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,18 +377,9 @@ def _rewrite(session: Session, row: models.Reminder, step: ahead.AheadStep, now:
 def plan_all(sessions: sessionmaker[Session], protocols: Protocols, now: datetime, default_zone: str) -> int:
     """The daemon's job: re-plan every athlete's look-ahead, one transaction each; returns rows changed.
     One athlete's failure is logged and does not stop the others."""
-    with sessions() as session:
-        ids = list(
-            session.scalars(select(models.Athlete.id).where(models.Athlete.state.in_(_PLANNED_STATES)))
-        )
-    changed = 0
-    for athlete_id in ids:
-        try:
-            with transaction(sessions) as session:
-                athlete = session.get(models.Athlete, athlete_id)
-                if athlete is None or athlete.state not in _PLANNED_STATES:
-                    continue
-                changed += len(plan_athlete(session, athlete, protocols, now, default_zone))
-        except Exception:
-            log.exception("look-ahead planning failed for athlete %s", athlete_id)
-    return changed
+    changes = day_messages.for_each_athlete(
+        sessions,
+        lambda session, athlete: plan_athlete(session, athlete, protocols, now, default_zone),
+        "look-ahead planning",
+    )
+    return sum(len(changed) for changed in changes.values())

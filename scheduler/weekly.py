@@ -19,17 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.domain import evening
 from scheduler.domain.form import note_due, note_for
-from scheduler.domain.status import AthleteState, ReminderStatus
+from scheduler.domain.status import ReminderStatus
 from scheduler.ingest import profile_of
 from scheduler.lookahead import athlete_zone
-from scheduler.store import models
+from scheduler.store import day_messages, models
 from scheduler.store.day_messages import insert_day_message
-from scheduler.store.db import transaction
 from scheduler.training import AthleteForm, FormCache, athlete_form
 
 log = logging.getLogger(__name__)
 
-_PLANNED_STATES = (AthleteState.ACTIVE, AthleteState.FILES_ONLY)
 COMING = timedelta(days=7)
 
 
@@ -38,27 +36,16 @@ def plan_evenings(
 ) -> dict[int, list[str]]:
     """Add the evening rows due now for every athlete; returns the steps added per athlete. With `cache`, the
     form pictures are kept between runs and continued (incremental); without it each is computed afresh."""
-    with sessions() as session:
-        athlete_ids = list(
-            session.scalars(select(models.Athlete.id).where(models.Athlete.state.in_(_PLANNED_STATES)))
-        )
-    added: dict[int, list[str]] = {}
-    for athlete_id in athlete_ids:
-        try:
-            with transaction(sessions) as session:
-                athlete = session.get(models.Athlete, athlete_id)
-                if athlete is None or athlete.state not in _PLANNED_STATES:
-                    continue
-                steps = plan_athlete_evening(session, athlete, now, default_zone, cache)
-        except Exception:
-            if cache is not None:
-                cache.forget(athlete_id)  # what it kept may come from the failed attempt
-            # One athlete's bad data must not keep the others' summaries from going out.
-            log.exception("evening messages for athlete %s", athlete_id)
-            continue
-        if steps:
-            added[athlete_id] = steps
-            log.info("athlete %s: planned %s", athlete_id, ", ".join(steps))
+    planned = day_messages.for_each_athlete(
+        sessions,
+        lambda session, athlete: plan_athlete_evening(session, athlete, now, default_zone, cache),
+        "evening messages",
+        # What the cache kept may come from the failed attempt.
+        on_failure=cache.forget if cache is not None else None,
+    )
+    added = {athlete_id: steps for athlete_id, steps in planned.items() if steps}
+    for athlete_id, steps in added.items():
+        log.info("athlete %s: planned %s", athlete_id, ", ".join(steps))
     return added
 
 

@@ -46,3 +46,7 @@ class AthleteState(StrEnum):
     # A deauthorization announced by a webhook, not yet confirmed by Strava: nothing sent, nothing deleted.
     SUSPENDED = "suspended"
     FILES_ONLY = "files"  # an athlete known only from activity files, never connected to Strava
+
+
+# Athletes the daemon plans messages about their days for (before runs, rest days, evening notes).
+DAY_PLANNED: tuple[AthleteState, ...] = (AthleteState.ACTIVE, AthleteState.FILES_ONLY)

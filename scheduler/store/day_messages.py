@@ -8,15 +8,21 @@ message a no-op, which is how every planner stays idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.domain.status import ReminderStatus
+from scheduler.domain.status import DAY_PLANNED, ReminderStatus
 from scheduler.store import models
-from scheduler.store.db import insert_for
+from scheduler.store.db import insert_for, transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def insert_day_message(
@@ -91,3 +97,31 @@ def queue(session: Session, athlete_id: int, message: DayMessage, now: datetime)
         tags=message.tags,
         now=now,
     )
+
+
+def for_each_athlete(
+    sessions: sessionmaker[Session],
+    plan: Callable[[Session, models.Athlete], T],
+    what: str,
+    on_failure: Callable[[int], object] | None = None,
+) -> dict[int, T]:
+    """Run a daemon job's `plan` for every athlete whose days are planned, one transaction each; returns
+    each athlete's result. One athlete's failure is logged (as `what`) and keeps no other from its messages;
+    `on_failure` gets that athlete's id."""
+    with sessions() as session:
+        athlete_ids = list(
+            session.scalars(select(models.Athlete.id).where(models.Athlete.state.in_(DAY_PLANNED)))
+        )
+    results: dict[int, T] = {}
+    for athlete_id in athlete_ids:
+        try:
+            with transaction(sessions) as session:
+                athlete = session.get(models.Athlete, athlete_id)
+                if athlete is None or athlete.state not in DAY_PLANNED:
+                    continue  # changed since the list was read
+                results[athlete_id] = plan(session, athlete)
+        except Exception:
+            log.exception("%s failed for athlete %s", what, athlete_id)
+            if on_failure is not None:
+                on_failure(athlete_id)
+    return results
