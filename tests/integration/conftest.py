@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.doubles.outbox_seed import add_activity, add_athlete
+
+if TYPE_CHECKING:
+    from tests.integration.test_web_page import Site
 
 T0 = datetime(2026, 5, 3, 14, 0, tzinfo=UTC)  # the dispatch tests' "now": reminders fall due around it
 
@@ -43,3 +47,15 @@ def race(activity_id: int = 101, athlete_id: int = 7, **changes: Any) -> dict[st
     }
     raw.update(changes)
     return raw
+
+
+@pytest.fixture
+def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
+    """The runner's page on the real listener over the web tests' seed (Ada and Bo, Ada's race)."""
+    # Imported here: test_web_page takes the race payload from this module.
+    from tests.integration.test_web_page import seed, start_site
+
+    seed(sessions)
+    running = start_site(sessions)
+    yield running
+    running.server.stop()

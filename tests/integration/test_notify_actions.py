@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.dispatch.dispatcher import Dispatcher
@@ -21,17 +19,9 @@ from scheduler.store.db import transaction
 from scheduler.web import answers
 from tests.doubles.receivers import HttpReceiver, Request, SmtpReceiver
 from tests.integration.test_web_answers import cli_db, recovery, row
-from tests.integration.test_web_page import ADA, Site, seed, start_site
+from tests.integration.test_web_page import ADA, Site, seed
 
 __all__ = ["cli_db"]  # the fixture, used by name below
-
-
-@pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
-    seed(sessions)
-    running = start_site(sessions)
-    yield running
-    running.server.stop()
 
 
 def dispatch(site: Site, url: str, public_url: str | None) -> None:

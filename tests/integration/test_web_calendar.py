@@ -3,29 +3,18 @@ at the right UTC times, following the plan as it changes, and one athlete's URL 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 from icalendar import Calendar
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.store import migrate, models
 from scheduler.store.db import make_engine, make_sessionmaker, transaction
 from scheduler.web import calendar_feed
 from tests.integration.test_web_answers import recovery
-from tests.integration.test_web_page import ADA, ADA_RACE, BO, Site, csrf_of, seed, start_site
-
-
-@pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
-    seed(sessions)
-    running = start_site(sessions)
-    yield running
-    running.server.stop()
+from tests.integration.test_web_page import ADA, ADA_RACE, BO, Site, csrf_of, seed
 
 
 def feed_path(site: Site, athlete_id: int, *, rotate: bool = False) -> str:

@@ -4,12 +4,9 @@ the check-ins in force are listed with a control to clear them, and the form is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.store import models
 from scheduler.store.db import transaction
@@ -20,20 +17,10 @@ from tests.integration.test_web_page import (
     NOW,
     Site,
     csrf_of,
-    seed,
-    start_site,
     unlabelled_controls,
 )
 
 MASSAGE_STEPS = ("leg_massager", "foot_massager", "foam_roll", "massage_gun")
-
-
-@pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
-    seed(sessions)
-    running = start_site(sessions)
-    yield running
-    running.server.stop()
 
 
 def coming(html: str) -> str:

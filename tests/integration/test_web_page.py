@@ -4,13 +4,11 @@ reminders at local times with what happened, answers, class corrections and the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,14 +118,6 @@ def start_site(
     server = HttpServer(settings, endpoints)
     server.start()
     return Site(server, sessions, clock)
-
-
-@pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
-    seed(sessions)
-    running = start_site(sessions)
-    yield running
-    running.server.stop()
 
 
 def csrf_of(html: str) -> str:

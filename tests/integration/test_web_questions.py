@@ -6,14 +6,11 @@ signed like the other answer links: GET confirms, POST records the check-in and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.domain.checkins import (
@@ -30,20 +27,12 @@ from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.web import checkins
 from tests.doubles.receivers import HttpReceiver, Request, SmtpReceiver
-from tests.integration.test_web_page import ADA, NOW, Site, csrf_of, ingest_config, seed, start_site
+from tests.integration.test_web_page import ADA, NOW, Site, csrf_of, ingest_config
 
 TORONTO = ZoneInfo("America/Toronto")
 DAYS_3 = timedelta(hours=72)
 # The morning after Ada's race (it ended 10:53 on Sat 16 May in Toronto): the question is due at 07:45.
 NEXT_MORNING = datetime(2026, 5, 17, 11, 45, tzinfo=UTC)
-
-
-@pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
-    seed(sessions)
-    running = start_site(sessions)
-    yield running
-    running.server.stop()
 
 
 def rows(site: Site, step: str) -> list[models.Reminder]:

@@ -4,24 +4,14 @@ nothing, action links are signed and expire, forms need the session's CSRF token
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.store import models
 from scheduler.store.db import transaction
 from scheduler.web import signing
 from tests.integration.test_web_page import ADA, ADA_RACE, BO, BO_RACE, Site, csrf_of, seed, start_site
-
-
-@pytest.fixture
-def site(sessions: sessionmaker[Session]) -> Iterator[Site]:
-    seed(sessions)
-    running = start_site(sessions)
-    yield running
-    running.server.stop()
 
 
 def action_path(site: Site, reminder_id: int, action: str) -> str:
