@@ -31,6 +31,7 @@ from scheduler.domain.profile import AthleteProfile
 from scheduler.domain.protocols import Protocols
 from scheduler.domain.replan import ExistingReminder, reconcile
 from scheduler.domain.status import UNSENT, AthleteState, ReminderStatus
+from scheduler.domain.zones import zone_or
 from scheduler.files.recording import is_file_activity
 from scheduler.files.twins import adopt_file_twin, note_file_activity
 from scheduler.profile_options import parse_hhmm
@@ -563,17 +564,12 @@ def _day_rows(
         .where(models.Reminder.athlete_id == athlete_id, models.Reminder.local_day.in_(sorted(days)))
     ).all()
     return {
-        (day, step): _Row(id_, step, status, due.astimezone(_zone(zone, default_zone)), title, body, error)
+        (day, step): _Row(
+            id_, step, status, due.astimezone(zone_or(zone or default_zone)), title, body, error
+        )
         for day, id_, step, status, due, title, body, error, zone in rows
         if day is not None  # `local_day IN (…)` never matches NULL
     }
-
-
-def _zone(name: str | None, default_zone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or default_zone)
-    except (ValueError, KeyError):  # a zone this machine's tz database lacks: UTC still tells the instant
-        return ZoneInfo("UTC")
 
 
 def _change(before: _Row | None, after: _Row) -> ReminderChange | None:

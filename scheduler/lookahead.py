@@ -26,6 +26,7 @@ from scheduler.domain.activity import RUN_SPORTS
 from scheduler.domain.protocols import Protocols, default_protocols_path, load_protocols
 from scheduler.domain.status import UNSENT, ReminderStatus
 from scheduler.domain.timing import QuietHours
+from scheduler.domain.zones import zone_named, zone_or
 from scheduler.errors import InputError
 from scheduler.ingest import ReminderChange, checkins_of, profile_of
 from scheduler.store import day_messages, models
@@ -48,13 +49,6 @@ class RunHabits:
     zone: ZoneInfo
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ValueError, KeyError):
-        return None
-
-
 def athlete_zone(session: Session, athlete: models.Athlete, default_zone: str) -> ZoneInfo:
     """The zone the athlete lives in now: their latest activity's, else their profile's, else the default."""
     latest = session.scalar(
@@ -63,7 +57,7 @@ def athlete_zone(session: Session, athlete: models.Athlete, default_zone: str) -
         .order_by(models.Activity.start_date.desc())
         .limit(1)
     )
-    return _zone(latest) or _zone(athlete.timezone) or ZoneInfo(default_zone)
+    return zone_or(latest, athlete.timezone, default_zone)
 
 
 def run_starts(
@@ -78,7 +72,7 @@ def run_starts(
         )
     ).all()
     fallback = ZoneInfo(default_zone)
-    return [habits.RunStart(start, _zone(zone) or fallback) for start, zone in rows]
+    return [habits.RunStart(start, zone_named(zone) or fallback) for start, zone in rows]
 
 
 def set_times(athlete: models.Athlete) -> tuple[habits.RunTime, ...] | None:
@@ -209,7 +203,7 @@ def _efforts(session: Session, athlete_id: int, since: datetime, default_zone: s
     fallback = ZoneInfo(default_zone)
     return [
         ahead.PastEffort(
-            day=(start + timedelta(seconds=elapsed)).astimezone(_zone(zone) or fallback).date(),
+            day=(start + timedelta(seconds=elapsed)).astimezone(zone_named(zone) or fallback).date(),
             is_run=sport in RUN_SPORTS,
             race=effort == "race",
             distance_km=distance / 1000,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from scheduler.domain import form
 from scheduler.domain.activity import RUN_SPORTS
 from scheduler.domain.load import Workout, WorkoutLoad, daily_loads, workout_loads
+from scheduler.domain.zones import zone_named
 from scheduler.ingest import profile_of
 from scheduler.lookahead import athlete_zone  # where the athlete is now: one rule for the page and jobs
 from scheduler.store import models
@@ -43,13 +44,6 @@ class AthleteForm:
 
     def load_of(self) -> dict[int, WorkoutLoad]:
         return {item.id: item for item in self.loads}
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ValueError, KeyError):
-        return None
 
 
 def athlete_workouts(session: Session, athlete_id: int, fallback: ZoneInfo) -> list[Workout]:
@@ -75,7 +69,7 @@ def athlete_workouts(session: Session, athlete_id: int, fallback: ZoneInfo) -> l
     for id_, start, elapsed, zone_name, sport, effort, moving, distance, gain, average, peak in rows:
         zone = zones.get(zone_name)
         if zone is None:
-            zone = zones[zone_name] = _zone(zone_name) or fallback
+            zone = zones[zone_name] = zone_named(zone_name) or fallback
         end = start + timedelta(seconds=elapsed or 0)
         workouts.append(
             Workout(

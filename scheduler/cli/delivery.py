@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from scheduler.cli.app import app
 from scheduler.cli.common import emit, open_store, settings
 from scheduler.dispatch.deliveries import destinations_of
 from scheduler.domain.status import PAST, PENDING, ReminderStatus
+from scheduler.domain.zones import zone_named
 from scheduler.errors import InputError
 from scheduler.notify.port import Message
 from scheduler.store import models
@@ -29,12 +29,7 @@ R = models.Reminder
 
 
 def _zone(name: str | None) -> tzinfo:
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC
+    return zone_named(name) or UTC
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> str | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -37,6 +36,7 @@ from scheduler.domain.checkins import (
 )
 from scheduler.domain.status import ReminderStatus
 from scheduler.domain.timing import QuietHours
+from scheduler.domain.zones import zone_or
 from scheduler.errors import InputError
 from scheduler.ingest import IngestConfig, ReminderChange, profile_of, replan_profile
 from scheduler.store import day_messages, models
@@ -103,7 +103,7 @@ def record(
     if kind == CheckInKind.PAIN:
         changes = [_say_pain(session, change, now) for change in changes]
         assert until is not None  # a pain lasts 72 h
-        zone = _zone_of(athlete, config)
+        zone = zone_or(athlete.timezone or config.default_zone)
         if not pain_before:  # one advice per pain, not one per tap
             _put_message(session, athlete_id, pain_advice(now, area, zone), now)
         _withdraw_pain_question(session, athlete_id, now, "a later pain check-in asks it later")
@@ -212,13 +212,6 @@ def to_json(row: models.CheckIn) -> dict[str, Any]:
         "since": row.since.isoformat(),
         "until": row.until.isoformat() if row.until else None,
     }
-
-
-def _zone_of(athlete: models.Athlete, config: IngestConfig) -> ZoneInfo:
-    try:
-        return ZoneInfo(athlete.timezone or config.default_zone)
-    except (ValueError, KeyError):
-        return ZoneInfo("UTC")
 
 
 def _put_message(session: Session, athlete_id: int, message: DayMessage, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from scheduler.domain.effort import LABELS, unsure_between
 from scheduler.domain.habits import format_run_times
 from scheduler.domain.protocols import EQUIPMENT
 from scheduler.domain.status import PENDING, ReminderStatus
+from scheduler.domain.zones import zone_or
 from scheduler.ingest import ReminderChange
 from scheduler.store import models
 from scheduler.web import answers, checkins, links
@@ -78,13 +79,7 @@ CHANGE_LABELS = {
 
 
 def zone_of(name: str | None, default: str) -> tzinfo:
-    for candidate in (name, default):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
+    return zone_or(name, default)
 
 
 def when(moment: datetime, zone: tzinfo, today: date) -> str:
